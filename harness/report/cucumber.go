@@ -1,0 +1,288 @@
+package report
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// The cucumber JSON shapes below follow godog v0.15.1
+// internal/formatters/fmt_cucumber.go, plus the "before"/"after" hook arrays
+// and "background" elements other cucumber implementations write.
+
+type cukeFeature struct {
+	URI      string        `json:"uri"`
+	Name     string        `json:"name"`
+	Elements []cukeElement `json:"elements"`
+}
+
+type cukeElement struct {
+	Keyword     string     `json:"keyword"`
+	Name        string     `json:"name"`
+	Description string     `json:"description"`
+	Line        int        `json:"line"`
+	Type        string     `json:"type"`
+	Tags        []cukeTag  `json:"tags"`
+	Before      []cukeHook `json:"before"`
+	Steps       []cukeStep `json:"steps"`
+	After       []cukeHook `json:"after"`
+}
+
+type cukeTag struct {
+	Name string `json:"name"`
+}
+
+type cukeHook struct {
+	Result     cukeResult      `json:"result"`
+	Embeddings []cukeEmbedding `json:"embeddings"`
+}
+
+type cukeStep struct {
+	Keyword    string          `json:"keyword"`
+	Name       string          `json:"name"`
+	Before     []cukeHook      `json:"before"`
+	Result     cukeResult      `json:"result"`
+	Embeddings []cukeEmbedding `json:"embeddings"`
+	After      []cukeHook      `json:"after"`
+}
+
+type cukeResult struct {
+	Status   string      `json:"status"`
+	Error    string      `json:"error_message"`
+	Duration json.Number `json:"duration"`
+}
+
+type cukeEmbedding struct {
+	Name     string `json:"name"`
+	MimeType string `json:"mime_type"`
+	Media    struct {
+		Type string `json:"type"`
+	} `json:"media"`
+	Data string `json:"data"`
+}
+
+// capabilities are the capability tags, without "@".
+var capabilities = map[string]bool{
+	"discovery": true, "sso": true, "sip": true, "xmpp": true, "hybrid": true,
+}
+
+var (
+	// idTag matches a check ID tag such as @DISC-03.
+	idTag = regexp.MustCompile(`^@([A-Z][A-Z0-9]*-[0-9]+)$`)
+	// plainTag matches a bare lowercase tag that may name a capability not
+	// (yet) in the list; tags with ":" such as @ref:RFC2782 never do.
+	plainTag = regexp.MustCompile(`^@([a-z][a-z0-9_-]*)$`)
+)
+
+// maxReason is the longest Reason, in characters.
+const maxReason = 200
+
+// FromCucumberJSON parses the output of godog's cucumber formatter into one
+// Check per scenario, in the order they appear. It tolerates "before" and
+// "after" hook entries (on scenarios and steps) and their embeddings, and
+// merges "background" elements into the scenario that follows them. Invalid
+// base64 evidence is kept as is rather than failing the whole report.
+func FromCucumberJSON(data []byte) ([]Check, error) {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var features []cukeFeature
+	if err := dec.Decode(&features); err != nil {
+		return nil, fmt.Errorf("report: parse cucumber json: %w", err)
+	}
+	var checks []Check
+	for _, f := range features {
+		var background []cukeElement
+		for _, e := range f.Elements {
+			if strings.EqualFold(e.Type, "background") {
+				background = append(background, e)
+				continue
+			}
+			checks = append(checks, buildCheck(f.URI, background, e))
+			background = nil
+		}
+	}
+	return checks, nil
+}
+
+func buildCheck(uri string, background []cukeElement, e cukeElement) Check {
+	c := Check{
+		Title:   e.Name,
+		Source:  sourceLine(e.Description),
+		Feature: uri,
+		Line:    e.Line,
+	}
+	seen := map[string]bool{}
+	for _, t := range e.Tags {
+		if seen[t.Name] { // godog repeats feature tags on every scenario
+			continue
+		}
+		seen[t.Name] = true
+		c.Tags = append(c.Tags, t.Name)
+		if m := idTag.FindStringSubmatch(t.Name); m != nil && c.ID == "" {
+			c.ID = m[1]
+		}
+		if name := strings.TrimPrefix(t.Name, "@"); capabilities[name] && c.Capability == "" {
+			c.Capability = name
+		}
+	}
+	if c.Capability == "" {
+		for _, t := range c.Tags {
+			if m := plainTag.FindStringSubmatch(t); m != nil {
+				c.Capability = m[1]
+				break
+			}
+		}
+	}
+
+	var (
+		anyStep, allSkipped = false, true
+		failed              bool
+	)
+	fail := func(status Status, what, errText string) {
+		if failed {
+			return
+		}
+		failed = true
+		c.Error = errText
+		if c.Error == "" {
+			c.Error = fmt.Sprintf("%s %s", what, status)
+		}
+		c.Reason = oneLine(c.Error)
+	}
+	hooks := func(hs []cukeHook, what string) {
+		for _, h := range hs {
+			st := Status(h.Result.Status)
+			c.Duration += duration(h.Result.Duration)
+			c.Evidence = append(c.Evidence, evidence(h.Embeddings)...)
+			if st.failing() {
+				fail(st, what, h.Result.Error)
+			}
+		}
+	}
+
+	var elems []cukeElement
+	elems = append(elems, background...)
+	elems = append(elems, e)
+	for _, el := range elems {
+		hooks(el.Before, "before hook")
+	}
+	for _, el := range elems {
+		for _, s := range el.Steps {
+			hooks(s.Before, "before step hook")
+			st := Status(s.Result.Status)
+			step := Step{
+				Keyword:  s.Keyword,
+				Text:     s.Name,
+				Status:   st,
+				Error:    s.Result.Error,
+				Duration: duration(s.Result.Duration),
+				Evidence: evidence(s.Embeddings),
+			}
+			c.Steps = append(c.Steps, step)
+			c.Duration += step.Duration
+			c.Evidence = append(c.Evidence, evidence(s.Embeddings)...)
+			anyStep = true
+			if st != StatusSkipped {
+				allSkipped = false
+			}
+			if st.failing() {
+				fail(st, "step "+strconv.Quote(strings.TrimSpace(s.Keyword)+" "+s.Name), s.Result.Error)
+			}
+			hooks(s.After, "after step hook")
+		}
+	}
+	for _, el := range elems {
+		hooks(el.After, "after hook")
+	}
+
+	switch {
+	case failed:
+		c.Status = StatusFailed
+	case allSkipped || !anyStep:
+		c.Status = StatusSkipped
+	default:
+		c.Status = StatusPassed
+	}
+	return c
+}
+
+// sourceLine returns the value of the first "Source:" line of a scenario
+// description.
+func sourceLine(desc string) string {
+	for _, l := range strings.Split(desc, "\n") {
+		l = strings.TrimSpace(l)
+		if len(l) >= len("source:") && strings.EqualFold(l[:len("source:")], "source:") {
+			return strings.TrimSpace(l[len("source:"):])
+		}
+	}
+	return ""
+}
+
+// oneLine returns the first non-empty line of s, trimmed to maxReason
+// characters.
+func oneLine(s string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			s = l
+			break
+		}
+	}
+	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if utf8.RuneCountInString(s) <= maxReason {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:maxReason-1]) + "…"
+}
+
+// duration converts a cucumber duration in nanoseconds. Some producers write
+// floats; negative or unparsable values count as zero.
+func duration(n json.Number) time.Duration {
+	if n == "" {
+		return 0
+	}
+	if i, err := n.Int64(); err == nil {
+		if i < 0 {
+			return 0
+		}
+		return time.Duration(i)
+	}
+	f, err := n.Float64()
+	if err != nil || f < 0 || math.IsNaN(f) || f >= math.MaxInt64 {
+		return 0
+	}
+	return time.Duration(f)
+}
+
+func evidence(es []cukeEmbedding) []Evidence {
+	if len(es) == 0 {
+		return nil
+	}
+	out := make([]Evidence, 0, len(es))
+	for _, e := range es {
+		mt := e.MimeType
+		if mt == "" {
+			mt = e.Media.Type
+		}
+		data := e.Data
+		if b, err := base64.StdEncoding.DecodeString(e.Data); err == nil {
+			data = string(b)
+		}
+		out = append(out, Evidence{Name: e.Name, MediaType: mt, Data: data})
+	}
+	return out
+}

@@ -1,0 +1,279 @@
+// Package report turns godog's cucumber JSON into a results model and
+// renders it as a console summary, a self-contained HTML page and JSON.
+//
+// The runner runs godog with the "cucumber" formatter writing to a buffer,
+// hands the bytes to FromCucumberJSON, wraps the checks in a Run and calls
+// WriteSummary, WriteHTML or WriteJSON. Redact scrubs secrets from errors and
+// evidence before anything is written.
+package report
+
+import (
+	"errors"
+	"sort"
+	"strings"
+	"time"
+)
+
+// ErrNilRun is returned by the writers when given a nil *Run.
+var ErrNilRun = errors.New("nil run")
+
+// Status is the outcome of a step or a check, spelled as in cucumber JSON.
+type Status string
+
+// Statuses as written by godog's cucumber formatter.
+const (
+	StatusPassed    Status = "passed"
+	StatusFailed    Status = "failed"
+	StatusSkipped   Status = "skipped"
+	StatusUndefined Status = "undefined"
+	StatusPending   Status = "pending"
+	StatusAmbiguous Status = "ambiguous"
+)
+
+// failing reports whether s makes a check fail. Undefined, pending and
+// ambiguous steps count as failures because a check that did not run its
+// assertion has not shown conformance.
+func (s Status) failing() bool {
+	switch s {
+	case StatusFailed, StatusUndefined, StatusPending, StatusAmbiguous:
+		return true
+	}
+	return false
+}
+
+// Evidence is one attachment made with godog.Attach. Data holds the decoded
+// bytes (the cucumber JSON carries them base64-encoded).
+type Evidence struct {
+	Name      string `json:"name"`
+	MediaType string `json:"media_type"`
+	Data      string `json:"data"`
+}
+
+// Step is one executed Gherkin step.
+type Step struct {
+	Keyword  string        `json:"keyword"`
+	Text     string        `json:"text"`
+	Status   Status        `json:"status"`
+	Error    string        `json:"error,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+	Evidence []Evidence    `json:"evidence,omitempty"`
+}
+
+// Check is one scenario, identified by its @AREA-NN tag.
+type Check struct {
+	// ID is the check ID tag without "@", e.g. "DISC-03"; empty if the
+	// scenario has none.
+	ID string `json:"id"`
+	// Capability is the capability tag without "@", e.g. "discovery".
+	Capability string `json:"capability"`
+	// Title is the scenario name.
+	Title string `json:"title"`
+	// Source is the text after "Source:" in the scenario description.
+	Source string `json:"source"`
+	// Feature is the feature file URI as godog reports it.
+	Feature string   `json:"feature"`
+	Line    int      `json:"line"`
+	Tags    []string `json:"tags,omitempty"`
+	// Status is failed if any step or hook failed, was undefined, pending or
+	// ambiguous; skipped if every step was skipped (or there were none);
+	// passed otherwise.
+	Status Status `json:"status"`
+	// Reason is one line: the first line of the first failing step's error,
+	// at most 200 characters.
+	Reason string `json:"reason,omitempty"`
+	// Error is the first failing step's full error text.
+	Error string `json:"error,omitempty"`
+	Steps []Step `json:"steps,omitempty"`
+	// Evidence is every attachment of the scenario, hooks' and steps', in
+	// the order they appear in the cucumber JSON.
+	Evidence []Evidence    `json:"evidence,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// Run is one execution of the suite against a target.
+type Run struct {
+	Target   string        `json:"target"`
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration_ns"`
+	Checks   []Check       `json:"checks"`
+}
+
+// CapabilitySummary counts the checks of one capability. Other counts
+// checks that neither passed nor failed (skipped). Failing is sorted by ID.
+type CapabilitySummary struct {
+	Capability string
+	Passed     int
+	Failed     int
+	Other      int
+	Failing    []Check
+}
+
+// Failed returns the failing checks sorted by ID.
+func (r *Run) Failed() []Check {
+	if r == nil {
+		return nil
+	}
+	var out []Check
+	for _, c := range r.Checks {
+		if c.Status == StatusFailed {
+			out = append(out, c)
+		}
+	}
+	sortChecks(out)
+	return out
+}
+
+// capabilityOrder fixes the order capabilities appear in: the order of a
+// cutover, from finding the service to federating with it.
+var capabilityOrder = []string{"discovery", "sso", "sip", "xmpp", "hybrid"}
+
+func capabilityRank(c string) int {
+	for i, k := range capabilityOrder {
+		if c == k {
+			return i
+		}
+	}
+	if c == "" {
+		return len(capabilityOrder) + 1 // checks without a capability go last
+	}
+	return len(capabilityOrder)
+}
+
+func lessCapability(a, b string) bool {
+	ra, rb := capabilityRank(a), capabilityRank(b)
+	if ra != rb {
+		return ra < rb
+	}
+	return a < b
+}
+
+// ByCapability summarises the checks per capability, ordered discovery, sso,
+// sip, xmpp, hybrid, then any others alphabetically, then checks with no
+// capability tag (Capability "").
+func (r *Run) ByCapability() []CapabilitySummary {
+	if r == nil {
+		return nil
+	}
+	var out []CapabilitySummary
+	for _, g := range groupChecks(r.Checks) {
+		s := CapabilitySummary{Capability: g.Capability}
+		for _, c := range g.Checks {
+			switch c.Status {
+			case StatusPassed:
+				s.Passed++
+			case StatusFailed:
+				s.Failed++
+				s.Failing = append(s.Failing, c)
+			default:
+				s.Other++
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+type checkGroup struct {
+	Capability string
+	Checks     []Check
+}
+
+// groupChecks groups checks by capability in capability order, each group
+// sorted by ID.
+func groupChecks(checks []Check) []checkGroup {
+	idx := map[string]int{}
+	var groups []checkGroup
+	for _, c := range checks {
+		i, ok := idx[c.Capability]
+		if !ok {
+			i = len(groups)
+			idx[c.Capability] = i
+			groups = append(groups, checkGroup{Capability: c.Capability})
+		}
+		groups[i].Checks = append(groups[i].Checks, c)
+	}
+	sort.SliceStable(groups, func(i, j int) bool {
+		return lessCapability(groups[i].Capability, groups[j].Capability)
+	})
+	for i := range groups {
+		sortChecks(groups[i].Checks)
+	}
+	return groups
+}
+
+func sortChecks(cs []Check) {
+	sort.SliceStable(cs, func(i, j int) bool { return compareIDs(cs[i].ID, cs[j].ID) < 0 })
+}
+
+// compareIDs orders IDs naturally: runs of digits compare as numbers, so
+// DISC-2 < DISC-10. Equal numbers with different zero padding fall back to
+// plain string order to keep the sort total.
+func compareIDs(a, b string) int {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		ca, cb := a[i], b[j]
+		if isDigit(ca) && isDigit(cb) {
+			si, sj := i, j
+			for i < len(a) && isDigit(a[i]) {
+				i++
+			}
+			for j < len(b) && isDigit(b[j]) {
+				j++
+			}
+			na := strings.TrimLeft(a[si:i], "0")
+			nb := strings.TrimLeft(b[sj:j], "0")
+			if len(na) != len(nb) {
+				if len(na) < len(nb) {
+					return -1
+				}
+				return 1
+			}
+			if c := strings.Compare(na, nb); c != 0 {
+				return c
+			}
+			continue
+		}
+		if ca != cb {
+			if ca < cb {
+				return -1
+			}
+			return 1
+		}
+		i++
+		j++
+	}
+	switch {
+	case len(a)-i < len(b)-j:
+		return -1
+	case len(a)-i > len(b)-j:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// Redact applies redact to every Reason, Error, step Error and Evidence Data
+// of r in place. Steps are expected to redact before attaching; this is the
+// second line of defence before anything leaves the process. A nil redact
+// does nothing.
+func Redact(r *Run, redact func(string) string) {
+	if r == nil || redact == nil {
+		return
+	}
+	for i := range r.Checks {
+		c := &r.Checks[i]
+		c.Reason = redact(c.Reason)
+		c.Error = redact(c.Error)
+		for j := range c.Evidence {
+			c.Evidence[j].Data = redact(c.Evidence[j].Data)
+		}
+		for j := range c.Steps {
+			s := &c.Steps[j]
+			s.Error = redact(s.Error)
+			for k := range s.Evidence {
+				s.Evidence[k].Data = redact(s.Evidence[k].Data)
+			}
+		}
+	}
+}
