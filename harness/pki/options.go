@@ -1,0 +1,44 @@
+package pki
+
+import (
+	"net"
+	"time"
+)
+
+// LeafOption configures a leaf from Issue.
+type LeafOption func(*leafConfig)
+
+type leafConfig struct {
+	dns                 []string
+	ips                 []net.IP
+	srv                 []string
+	notBefore, notAfter time.Time
+}
+
+func defaultLeafConfig() leafConfig {
+	now := time.Now()
+	return leafConfig{notBefore: now.Add(-backdate), notAfter: now.Add(leafValidity)}
+}
+
+// WithDNSNames adds dNSName SAN entries.
+func WithDNSNames(names ...string) LeafOption {
+	return func(c *leafConfig) { c.dns = append(c.dns, names...) }
+}
+
+// WithIPs adds iPAddress SAN entries, e.g. 127.0.0.1 for a fake dialled by
+// address.
+func WithIPs(ips ...net.IP) LeafOption {
+	return func(c *leafConfig) { c.ips = append(c.ips, ips...) }
+}
+
+// WithSRVNames adds RFC 4985 SRVName otherName entries such as
+// "_collab-edge._tls.example.com".
+func WithSRVNames(names ...string) LeafOption {
+	return func(c *leafConfig) { c.srv = append(c.srv, names...) }
+}
+
+// WithValidity sets the validity window; use a past window for an expired
+// certificate.
+func WithValidity(notBefore, notAfter time.Time) LeafOption {
+	return func(c *leafConfig) { c.notBefore, c.notAfter = notBefore, notAfter }
+}
