@@ -1,0 +1,119 @@
+// Package embedded starts the whole example site of harness/fakesite —
+// inside and outside DNS, the UCM nodes' UDS, Expressway-E — in-process on
+// 127.0.0.1 with kernel-chosen ports, optionally broken by named faults, and
+// returns it as a target.Target like any lab site. Nothing to install.
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"example.com/cutover/harness/fakesite"
+	"example.com/cutover/harness/target"
+)
+
+// ErrUnknownFault names a fault that is not in the catalogue.
+var ErrUnknownFault = fakesite.ErrUnknownFault
+
+// Option tunes the embedded site.
+type Option func(*config)
+
+type config struct {
+	name    string
+	faults  []string
+	timeout time.Duration
+	budget  time.Duration
+}
+
+// WithFaults injects faults by catalogue name (fakesite.Catalogue).
+func WithFaults(names ...string) Option {
+	return func(c *config) { c.faults = append(c.faults, names...) }
+}
+
+// WithName names the site in reports (default "embedded", or
+// "embedded+fault,…" with faults).
+func WithName(name string) Option { return func(c *config) { c.name = name } }
+
+// WithTimeout sets the per-call timeout of the target (default 3s).
+func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// WithBudget sets the client discovery budget (default 5s: nothing here
+// needs the real 20s; the budget still bounds every discovery).
+func WithBudget(d time.Duration) Option { return func(c *config) { c.budget = d } }
+
+// Start builds the site with the given faults and starts every fake. The
+// returned Target's Close stops them.
+func Start(ctx context.Context, opts ...Option) (_ *target.Target, err error) {
+	c := &config{}
+	for _, o := range opts {
+		o(c)
+	}
+	plan := fakesite.Default()
+	if err := plan.Apply(c.faults...); err != nil {
+		return nil, err
+	}
+	site := plan.Site
+	if c.name != "" {
+		site.Name = c.name
+	}
+	if c.timeout > 0 {
+		site.Limits.Timeout = target.Duration(c.timeout)
+	}
+	if c.budget > 0 {
+		site.Discovery.Budget = target.Duration(c.budget)
+	}
+	bundle, err := fakesite.NewBundle(plan)
+	if err != nil {
+		return nil, err
+	}
+	if site.Roots, err = bundle.Roots(); err != nil {
+		return nil, err
+	}
+	site.CAPEM = bundle.CAPEM
+	t := target.New(site)
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, t.Close())
+		}
+	}()
+	for _, r := range plan.Roles {
+		if r.Down {
+			// A dead node: its address maps to a port nothing listens on.
+			addr, err := closedPort()
+			if err != nil {
+				return nil, err
+			}
+			site.ConnectTo = append(site.ConnectTo, target.ConnectTo{From: plan.Hosts[r.Name] + ":8443", To: addr})
+			continue
+		}
+		run, err := bundle.StartRole(ctx, r.Name, "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("embedded: %w", err)
+		}
+		t.OnClose(run.Close)
+		switch r.Kind {
+		case fakesite.KindDNS:
+			if r.DNS.View == "outside" {
+				site.Vantage.Outside.Resolver = run.Addr()
+			} else {
+				site.Vantage.Inside.Resolver = run.Addr()
+			}
+		default:
+			site.ConnectTo = append(site.ConnectTo, target.ConnectTo{From: plan.Hosts[r.Name] + ":8443", To: run.Addr()})
+		}
+	}
+	return t, nil
+}
+
+// closedPort returns a loopback address nothing listens on: a dead node.
+func closedPort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("embedded: reserve port: %w", err)
+	}
+	addr := l.Addr().String()
+	return addr, l.Close()
+}

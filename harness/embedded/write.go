@@ -1,0 +1,45 @@
+package embedded
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"example.com/cutover/harness/target"
+)
+
+// WriteTarget writes a lab target file that points at the running fakes of
+// t, and the test CA beside it (FILE.ca.pem), so that lab mode can be
+// exercised against them. Passwords are not written: the returned map holds
+// the environment variables to export.
+func WriteTarget(t *target.Target, path string) (map[string]string, error) {
+	site := *t.Site
+	site.Kind = target.KindLab
+	site.Name = "embedded fakes (lab mode)"
+	site.Embedded = target.EmbeddedSpec{}
+	caFile := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)) + ".ca.pem"
+	site.TLS.CAFile = caFile
+	if err := os.WriteFile(filepath.Join(filepath.Dir(path), caFile), site.CAPEM, 0o644); err != nil {
+		return nil, fmt.Errorf("embedded: write ca: %w", err)
+	}
+	env := map[string]string{}
+	for _, u := range site.Users {
+		env[u.PasswordEnv] = u.Password
+	}
+	var b bytes.Buffer
+	b.WriteString("# cutover target file written by `cutover fakes`: the embedded fakes as a lab site.\n")
+	b.WriteString("# Passwords come from the environment variables named by password_env.\n")
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&site); err != nil {
+		return nil, fmt.Errorf("embedded: encode target: %w", err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return nil, fmt.Errorf("embedded: write target: %w", err)
+	}
+	return env, nil
+}

@@ -1,0 +1,262 @@
+// Package target describes one site under test and gives the checks their
+// only way to reach it. A Site is loaded from a YAML target file (lab) or
+// built by harness/embedded around in-process fakes; either way the steps see
+// the same type and never a fake.
+package target
+
+import (
+	"crypto/x509"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Kinds of target.
+const (
+	KindLab      = "lab"
+	KindEmbedded = "embedded"
+)
+
+// Site is everything the checks know about one site. Field names are the
+// YAML keys; unknown keys are an error.
+type Site struct {
+	// Name labels reports. Default: the file name.
+	Name string `yaml:"name"`
+	// Kind is "lab" (default: real systems at the addresses below) or
+	// "embedded" (start the in-process fakes, optionally with faults).
+	Kind string `yaml:"kind"`
+	// Embedded configures the fakes when Kind is "embedded".
+	Embedded EmbeddedSpec `yaml:"embedded"`
+
+	Domains    Domains     `yaml:"domains"`
+	Vantage    Vantages    `yaml:"vantage"`
+	UCM        []Cluster   `yaml:"ucm"`
+	IMP        IMP         `yaml:"imp"`
+	Expressway Expressway  `yaml:"expressway"`
+	IdP        IdP         `yaml:"idp"`
+	SIP        SIP         `yaml:"sip"`
+	XMPP       XMPP        `yaml:"xmpp"`
+	Federation []Peer      `yaml:"federation"`
+	Users      []User      `yaml:"users"`
+	Discovery  Discovery   `yaml:"discovery"`
+	TLS        TLS         `yaml:"tls"`
+	Limits     Limits      `yaml:"limits"`
+	ConnectTo  []ConnectTo `yaml:"connect_to"`
+
+	// Roots is the trust store built from TLS.CAFile (nil: the system pool).
+	Roots *x509.CertPool `yaml:"-" json:"-"`
+	// CAPEM is the PEM of the embedded site's test CA (to write ca_file).
+	CAPEM []byte `yaml:"-" json:"-"`
+	// File is where the site was loaded from ("" for built-in targets).
+	File string `yaml:"-"`
+
+	lines map[string]int
+}
+
+// EmbeddedSpec selects the faults injected into the embedded fakes.
+type EmbeddedSpec struct {
+	// Faults are names from the fault catalogue (cutover list --json).
+	Faults []string `yaml:"faults"`
+}
+
+// Domains of the site.
+type Domains struct {
+	// Services is the services domain (Jabber's ServicesDomain, the IM&P side).
+	Services string `yaml:"services"`
+	// VoiceServices are the voice services domains the clients discover
+	// UCM in: the default one first, then any set per user by a Control Hub
+	// UC Manager Profile (FACTS DISC-11). Default: [Services].
+	VoiceServices []string `yaml:"voice_services"`
+	// IMP is the IM&P (XMPP) domain. Default: Services.
+	IMP string `yaml:"imp"`
+}
+
+// Vantages are the places a client can stand.
+type Vantages struct {
+	Inside  Vantage `yaml:"inside"`
+	Outside Vantage `yaml:"outside"`
+}
+
+// Vantage is one point of view: the DNS resolver a client there uses.
+type Vantage struct {
+	// Resolver is "ip:port" of the DNS server clients there ask.
+	Resolver string `yaml:"resolver"`
+}
+
+// Cluster is one UCM cluster.
+type Cluster struct {
+	// Name identifies the cluster for users' home_cluster.
+	Name string `yaml:"name"`
+	// Nodes are the node FQDNs, publisher first.
+	Nodes []string `yaml:"nodes"`
+}
+
+// Publisher is the cluster's first node: the name UDS returns as homeCluster.
+func (c Cluster) Publisher() string {
+	if len(c.Nodes) == 0 {
+		return ""
+	}
+	return c.Nodes[0]
+}
+
+// IMP is the IM and Presence service.
+type IMP struct {
+	Nodes []string `yaml:"nodes"`
+}
+
+// Expressway lists the Expressway nodes.
+type Expressway struct {
+	// Edge are the Expressway-E node FQDNs reachable from outside.
+	Edge []string `yaml:"edge"`
+	// Core are the Expressway-C node FQDNs (inside).
+	Core []string `yaml:"core"`
+}
+
+// IdP is the SAML identity provider (used by the SSO capability).
+type IdP struct {
+	URL      string `yaml:"url"`
+	EntityID string `yaml:"entity_id"`
+}
+
+// SIP describes the SIP OAuth registrars (used by the SIP capability).
+type SIP struct {
+	Nodes        []string `yaml:"nodes"`
+	OAuthPort    int      `yaml:"oauth_port"`
+	MRAOAuthPort int      `yaml:"mra_oauth_port"`
+}
+
+// XMPP describes the federation side (used by the XMPP capability).
+type XMPP struct {
+	Domain  string   `yaml:"domain"`
+	Servers []string `yaml:"servers"`
+}
+
+// Peer is a federation partner domain.
+type Peer struct {
+	Domain  string `yaml:"domain"`
+	Allowed bool   `yaml:"allowed"`
+}
+
+// User is a test user. Secrets are named by environment variable and never
+// written in the file.
+type User struct {
+	Username string `yaml:"username"`
+	Email    string `yaml:"email"`
+	// HomeCluster is the Name of the user's UCM cluster.
+	HomeCluster string `yaml:"home_cluster"`
+	// VoiceServicesDomain is set when a UC Manager Profile gives the user a
+	// domain other than their email domain.
+	VoiceServicesDomain string `yaml:"voice_services_domain"`
+	// PasswordEnv names the environment variable holding the password.
+	PasswordEnv string `yaml:"password_env"`
+	// Devices are the device names the user should have (CSF…, BOT…, …).
+	Devices []string `yaml:"devices"`
+
+	// Password is read from PasswordEnv at load time.
+	Password string `yaml:"-"`
+}
+
+// Domain is the part of the email after the @.
+func (u User) Domain() string {
+	_, d, _ := strings.Cut(u.Email, "@")
+	return strings.ToLower(d)
+}
+
+// Discovery holds what the clients are given before discovery starts.
+type Discovery struct {
+	// ConfigURL is the ciscojabber://provision URL handed to users, if any.
+	ConfigURL string `yaml:"config_url"`
+	// Manual, when set, is the server typed into the client's advanced
+	// settings: it takes precedence over everything else.
+	Manual string `yaml:"manual"`
+	// Budget is how long the client keeps trying (Jabber for Windows: 20s).
+	Budget Duration `yaml:"budget"`
+	// TopN is how many of the highest-priority _cisco-uds targets the
+	// client tries. Default 2.
+	TopN int `yaml:"top_n"`
+	// UnknownUser is a username that must not exist. Default
+	// "cutover-no-such-user".
+	UnknownUser string `yaml:"unknown_user"`
+}
+
+// TLS holds trust settings.
+type TLS struct {
+	// CAFile is a PEM bundle of the roots the site's certificates must
+	// chain to. Empty: the system roots.
+	CAFile string `yaml:"ca_file"`
+}
+
+// Limits keep a lab run safe against production.
+type Limits struct {
+	// RPS caps requests per second to the site (DNS and HTTP). 0: no cap.
+	// Default for lab targets 5.
+	RPS float64 `yaml:"rps"`
+	// MaxAuthFailures caps deliberate bad-credential probes in one run, so
+	// the suite stops before a lockout. Default 2.
+	MaxAuthFailures int `yaml:"max_auth_failures"`
+	// Timeout bounds every single network call. Default 10s.
+	Timeout Duration `yaml:"timeout"`
+}
+
+// ConnectTo sends connections for From to To instead, after From's name was
+// resolved through the vantage's DNS (like curl --connect-to). It maps the
+// ports of fakes and containers; a lab site normally has none.
+type ConnectTo struct {
+	// From is "host:port" or "ip:port" as the client would dial it.
+	From string `yaml:"from"`
+	// To is "ip:port" actually dialled.
+	To string `yaml:"to"`
+}
+
+// Duration is a time.Duration written as "20s", "1m30s".
+type Duration time.Duration
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalText parses Go duration syntax.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("not a duration (want e.g. 20s): %q", b)
+	}
+	if v <= 0 {
+		return fmt.Errorf("must be positive: %q", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText writes Go duration syntax.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// Cluster returns the cluster named name.
+func (s *Site) Cluster(name string) (Cluster, bool) {
+	for _, c := range s.UCM {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Cluster{}, false
+}
+
+// AllUCMNodes lists every UCM node of every cluster.
+func (s *Site) AllUCMNodes() []string {
+	var out []string
+	for _, c := range s.UCM {
+		out = append(out, c.Nodes...)
+	}
+	return out
+}
+
+// Line returns the line of a field path such as "users[0].email" in the
+// file the site was loaded from, or 0.
+func (s *Site) Line(path string) int { return s.lines[path] }
+
+// Where formats a field's position for messages: "file:line: field path".
+func (s *Site) Where(path string) string {
+	if s.File == "" {
+		return "field " + path
+	}
+	return fmt.Sprintf("%s:%d: field %s", s.File, s.lines[path], path)
+}
