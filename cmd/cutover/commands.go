@@ -1,0 +1,307 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"example.com/cutover/features"
+	"example.com/cutover/harness/embedded"
+	"example.com/cutover/harness/fakesite"
+	"example.com/cutover/harness/report"
+	"example.com/cutover/harness/runner"
+)
+
+func newRunCmd() *cobra.Command {
+	var (
+		targetSpec, tags, reportDir string
+		concurrency, repeat         int
+		seed                        int64
+	)
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the checks against a target and print a summary per capability",
+		Long: `Run the checks against a target: "embedded" (default, in-process fakes)
+or a target file (lab site, or kind: embedded with faults).
+Exit status: 0 all selected checks passed, 1 a check failed (or, with
+--repeat, a verdict changed between runs), 2 usage or configuration error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if concurrency < 1 {
+				return usageErr("--concurrency must be at least 1, got %d", concurrency)
+			}
+			if repeat < 1 {
+				return usageErr("--repeat must be at least 1, got %d", repeat)
+			}
+			ctx := cmd.Context()
+			t, err := runner.Open(ctx, targetSpec)
+			if err != nil {
+				return configErr(err)
+			}
+			defer t.Close()
+			out := cmd.OutOrStdout()
+			var runs []*report.Run
+			for i := 0; i < repeat; i++ {
+				dir := reportDir
+				if repeat > 1 && dir != "" {
+					dir = fmt.Sprintf("%s/run-%03d", reportDir, i+1)
+				}
+				r, err := runner.Run(ctx, runner.Options{Target: t, FS: features.FS, Tags: tags, Concurrency: concurrency, ReportDir: dir, Seed: seed})
+				if err != nil {
+					if errors.Is(err, runner.ErrNoChecks) {
+						return usageErr("%v", err)
+					}
+					return &exitError{code: exitConfig, err: err}
+				}
+				runs = append(runs, r)
+				if ctx.Err() != nil {
+					return &exitError{code: exitConfig, err: fmt.Errorf("interrupted")}
+				}
+			}
+			last := runs[len(runs)-1]
+			if err := report.WriteSummary(out, last); err != nil {
+				return err
+			}
+			if reportDir != "" {
+				fmt.Fprintf(out, "reports: %s (junit.xml, cucumber.json, report.html)\n", reportDir)
+			}
+			if repeat > 1 {
+				changed := changedVerdicts(runs)
+				fmt.Fprintf(out, "repeat: %d runs, %d check(s) changed verdict\n", repeat, len(changed))
+				for _, c := range changed {
+					fmt.Fprintf(out, "  FLAKY %s\n", c)
+				}
+				if len(changed) > 0 {
+					return &exitError{code: exitFail}
+				}
+			}
+			if len(last.Failed()) > 0 {
+				return &exitError{code: exitFail}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&targetSpec, "target", runner.BuiltinEmbedded, `"embedded" or a target file`)
+	f.StringVar(&tags, "tags", "", `tag expression, e.g. "@discovery && ~@DISC-03"`)
+	f.StringVar(&reportDir, "report", "", "write junit.xml, cucumber.json and report.html here")
+	f.IntVar(&concurrency, "concurrency", 4, "scenarios run at once")
+	f.IntVar(&repeat, "repeat", 1, "run the suite N times and report checks whose verdict changed")
+	f.Int64Var(&seed, "seed", 0, "shuffle scenario order with this seed (0: file order)")
+	return cmd
+}
+
+// changedVerdicts lists the checks whose status was not the same in every run.
+func changedVerdicts(runs []*report.Run) []string {
+	seen := map[string]map[report.Status]int{}
+	for _, r := range runs {
+		for _, c := range r.Checks {
+			if seen[c.ID] == nil {
+				seen[c.ID] = map[report.Status]int{}
+			}
+			seen[c.ID][c.Status]++
+		}
+	}
+	var out []string
+	for id, st := range seen {
+		if len(st) > 1 {
+			var parts []string
+			for s, n := range st {
+				parts = append(parts, fmt.Sprintf("%s×%d", s, n))
+			}
+			sort.Strings(parts)
+			out = append(out, id+" ("+strings.Join(parts, ", ")+")")
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// configErr maps target problems to exit 2.
+func configErr(err error) error {
+	return &exitError{code: exitConfig, err: err}
+}
+
+func newListCmd() *cobra.Command {
+	var asJSON, faults bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List every check (id, capability, title, source, feature:line, faults)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			if faults {
+				return listFaults(out, asJSON)
+			}
+			checks, err := runner.Catalog(features.FS)
+			if err != nil {
+				return err
+			}
+			for i := range checks {
+				checks[i].Faults = fakesite.FaultsFor(checks[i].ID)
+			}
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(checks)
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tCAPABILITY\tTITLE\tSOURCE\tFEATURE")
+			for _, c := range checks {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s:%d\n", c.ID, c.Capability, c.Title, c.Source, c.Feature, c.Line)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&faults, "faults", false, "list the fault catalogue instead of the checks")
+	return cmd
+}
+
+func listFaults(out io.Writer, asJSON bool) error {
+	cat := fakesite.Catalogue()
+	if asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(cat)
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FAULT\tKILLS\tDESCRIPTION")
+	for _, f := range cat {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", f.Name, strings.Join(f.Kills, ","), f.Description)
+	}
+	return tw.Flush()
+}
+
+func newFakesCmd() *cobra.Command {
+	var writeTarget string
+	var faults []string
+	cmd := &cobra.Command{
+		Use:   "fakes",
+		Short: "Start the embedded fakes in the foreground and print their endpoints",
+		Long: `Start the embedded fakes until interrupted. With --write-target FILE,
+write a lab target file (and FILE's CA beside it) that points at them, so lab
+mode can be exercised against them: cutover run --target FILE.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			t, err := embedded.Start(ctx, embedded.WithFaults(faults...))
+			if err != nil {
+				if errors.Is(err, embedded.ErrUnknownFault) {
+					return usageErr("%v", err)
+				}
+				return err
+			}
+			defer t.Close()
+			out := cmd.OutOrStdout()
+			s := t.Site
+			fmt.Fprintf(out, "inside DNS   %s\noutside DNS  %s\n", s.Vantage.Inside.Resolver, s.Vantage.Outside.Resolver)
+			for _, c := range s.ConnectTo {
+				fmt.Fprintf(out, "%-13s→ %s\n", c.From, c.To)
+			}
+			if writeTarget != "" {
+				env, err := embedded.WriteTarget(t, writeTarget)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "target file  %s\n", writeTarget)
+				keys := make([]string, 0, len(env))
+				for k := range env {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				for _, k := range keys {
+					fmt.Fprintf(out, "export %s=%s\n", k, env[k])
+				}
+			}
+			fmt.Fprintln(out, "serving; interrupt (Ctrl-C) to stop")
+			<-ctx.Done()
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&writeTarget, "write-target", "", "write a lab target file pointing at the fakes")
+	cmd.Flags().StringSliceVar(&faults, "fault", nil, "inject a fault (repeatable; see cutover list --faults)")
+	return cmd
+}
+
+func newSelftestCmd() *cobra.Command {
+	var asJSON bool
+	var concurrency int
+	cmd := &cobra.Command{
+		Use:   "selftest",
+		Short: "Prove every check can fail: run each against the embedded fakes with its faults",
+		Long: `For every fault of the catalogue, start the embedded fakes with it and run
+the suite. A check is killed when each fault mapped to it makes it fail,
+survived when one does not, no-fault when none is mapped. Exit 1 unless every
+check is killed and the healthy fakes pass everything.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			progress := func(name string, r *report.Run) {
+				if !asJSON {
+					fmt.Fprintf(cmd.ErrOrStderr(), "selftest: %-30s %d checks, %d failed\n", name, len(r.Checks), len(r.Failed()))
+				}
+			}
+			rep, err := runner.Selftest(cmd.Context(), features.FS, concurrency, progress)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(rep); err != nil {
+					return err
+				}
+			} else {
+				writeSelftest(out, rep)
+			}
+			if !rep.OK() {
+				return &exitError{code: exitFail}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().IntVar(&concurrency, "concurrency", 4, "scenarios run at once")
+	return cmd
+}
+
+func writeSelftest(out io.Writer, rep *runner.SelftestReport) {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHECK\tVERDICT\tFAULTS")
+	n := map[string]int{}
+	for _, c := range rep.Checks {
+		n[c.Verdict]++
+		var fs []string
+		for f, k := range c.Faults {
+			mark := "killed"
+			if !k {
+				mark = "SURVIVED"
+			}
+			fs = append(fs, f+"="+mark)
+		}
+		sort.Strings(fs)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.ID, c.Verdict, strings.Join(fs, " "))
+	}
+	tw.Flush()
+	for _, f := range rep.Faults {
+		if len(f.Unexpected) > 0 {
+			fmt.Fprintf(out, "note: fault %s also fails %v (not in its kills list)\n", f.Name, f.Unexpected)
+		}
+	}
+	if len(rep.Clean) > 0 {
+		fmt.Fprintf(out, "FAIL: the healthy fakes fail %v\n", rep.Clean)
+	}
+	verdict := "PASS"
+	if !rep.OK() {
+		verdict = "FAIL"
+	}
+	fmt.Fprintf(out, "SELFTEST: %s (%d killed, %d survived, %d without a fault, of %d checks)\n",
+		verdict, n[runner.Killed], n[runner.Survived], n[runner.NoFault], len(rep.Checks))
+}

@@ -1,0 +1,175 @@
+// Package runner runs the features against a target with godog in strict
+// mode, turns the outcome into a report.Run, and lists the check catalogue.
+package runner
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	gherkin "github.com/cucumber/gherkin/go/v26"
+	messages "github.com/cucumber/messages/go/v21"
+)
+
+// Capabilities, in report order, with the check ID prefix each owns.
+var Capabilities = []struct{ Tag, Prefix string }{
+	{"discovery", "DISC"},
+	{"sso", "SSO"},
+	{"sip", "SIPO"},
+	{"xmpp", "XFED"},
+	{"hybrid", "HYB"},
+}
+
+var idTag = regexp.MustCompile(`^@([A-Z]+)-(\d{2,})$`)
+
+// CheckInfo describes one check as written in the features.
+type CheckInfo struct {
+	ID         string   `json:"id"`
+	Capability string   `json:"capability"`
+	Title      string   `json:"title"`
+	Source     string   `json:"source"`
+	Feature    string   `json:"feature"`
+	Line       int      `json:"line"`
+	Tags       []string `json:"tags"`
+	// Faults are the embedded faults that must make this check fail.
+	Faults []string `json:"faults"`
+}
+
+// Catalog parses every feature in fsys and returns its checks sorted by ID.
+// It enforces the house rules a run relies on: exactly one check ID and one
+// capability tag per scenario, a prefix that matches the capability, a
+// Source line, and no ID used twice.
+func Catalog(fsys fs.FS) ([]CheckInfo, error) {
+	var out []CheckInfo
+	var problems []string
+	seen := map[string]string{}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path.Ext(p) != ".feature" {
+			return err
+		}
+		f, err := fsys.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		doc, err := gherkin.ParseGherkinDocument(f, (&messages.Incrementing{}).NewId)
+		if err != nil {
+			return fmt.Errorf("runner: parse %s: %w", p, err)
+		}
+		if doc.Feature == nil {
+			return nil
+		}
+		var scenarios []*messages.Scenario
+		for _, c := range doc.Feature.Children {
+			if c.Scenario != nil {
+				scenarios = append(scenarios, c.Scenario)
+			}
+			if c.Rule != nil {
+				for _, rc := range c.Rule.Children {
+					if rc.Scenario != nil {
+						scenarios = append(scenarios, rc.Scenario)
+					}
+				}
+			}
+		}
+		for _, sc := range scenarios {
+			ci := CheckInfo{Title: sc.Name, Feature: p, Line: int(sc.Location.Line)}
+			where := fmt.Sprintf("%s:%d", p, ci.Line)
+			var ids, caps []string
+			for _, t := range append(append([]*messages.Tag{}, doc.Feature.Tags...), sc.Tags...) {
+				ci.Tags = append(ci.Tags, t.Name)
+				if m := idTag.FindStringSubmatch(t.Name); m != nil {
+					ids = append(ids, t.Name[1:])
+					continue
+				}
+				for _, c := range Capabilities {
+					if t.Name == "@"+c.Tag {
+						caps = append(caps, c.Tag)
+					}
+				}
+			}
+			if len(ids) != 1 {
+				problems = append(problems, fmt.Sprintf("%s: want exactly one check ID tag, got %v", where, ids))
+				continue
+			}
+			if len(caps) != 1 {
+				problems = append(problems, fmt.Sprintf("%s: want exactly one capability tag, got %v", where, caps))
+				continue
+			}
+			ci.ID, ci.Capability = ids[0], caps[0]
+			if want := prefixOf(ci.Capability); !strings.HasPrefix(ci.ID, want+"-") {
+				problems = append(problems, fmt.Sprintf("%s: check %s is tagged @%s, whose IDs start %s-", where, ci.ID, ci.Capability, want))
+			}
+			if prev, dup := seen[ci.ID]; dup {
+				problems = append(problems, fmt.Sprintf("%s: check ID %s already used at %s", where, ci.ID, prev))
+			}
+			seen[ci.ID] = where
+			ci.Source = sourceLine(sc.Description)
+			if ci.Source == "" {
+				problems = append(problems, fmt.Sprintf("%s: %s has no \"Source:\" line", where, ci.ID))
+			}
+			out = append(out, ci)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("runner: feature house rules:\n  %s", strings.Join(problems, "\n  "))
+	}
+	sort.Slice(out, func(i, j int) bool { return LessID(out[i].ID, out[j].ID) })
+	return out, nil
+}
+
+func prefixOf(capability string) string {
+	for _, c := range Capabilities {
+		if c.Tag == capability {
+			return c.Prefix
+		}
+	}
+	return ""
+}
+
+func sourceLine(desc string) string {
+	for _, l := range strings.Split(desc, "\n") {
+		l = strings.TrimSpace(l)
+		if s, ok := strings.CutPrefix(l, "Source:"); ok {
+			return strings.TrimSpace(s)
+		}
+	}
+	return ""
+}
+
+// LessID orders check IDs by capability order, then number: DISC-2 < DISC-10.
+func LessID(a, b string) bool {
+	pa, na := splitID(a)
+	pb, nb := splitID(b)
+	if pa != pb {
+		ra, rb := rank(pa), rank(pb)
+		if ra != rb {
+			return ra < rb
+		}
+		return pa < pb
+	}
+	return na < nb
+}
+
+func splitID(id string) (string, int) {
+	p, n, _ := strings.Cut(id, "-")
+	v := 0
+	fmt.Sscanf(n, "%d", &v)
+	return p, v
+}
+
+func rank(prefix string) int {
+	for i, c := range Capabilities {
+		if c.Prefix == prefix {
+			return i
+		}
+	}
+	return len(Capabilities)
+}

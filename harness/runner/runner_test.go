@@ -1,0 +1,105 @@
+package runner_test
+
+import (
+	"context"
+	"os"
+	"regexp"
+	"slices"
+	"testing"
+	"testing/fstest"
+
+	"example.com/cutover/features"
+	"example.com/cutover/harness/fakesite"
+	"example.com/cutover/harness/runner"
+)
+
+// TestSelftest is the proof that every check can say no: each fault of the
+// catalogue fails exactly the checks it lists, and the healthy site passes
+// everything.
+func TestSelftest(t *testing.T) {
+	rep, err := runner.Selftest(context.Background(), features.FS, 4, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Clean) > 0 {
+		t.Errorf("healthy embedded site fails %v", rep.Clean)
+	}
+	for _, c := range rep.Checks {
+		if c.Verdict != runner.Killed {
+			t.Errorf("%s: verdict %s (faults %v)", c.ID, c.Verdict, c.Faults)
+		}
+	}
+	for _, f := range rep.Faults {
+		if len(f.Missed) > 0 || len(f.Unexpected) > 0 {
+			t.Errorf("fault %s: want exactly %v to fail, got %v (missed %v, unexpected %v)", f.Name, f.Kills, f.Failed, f.Missed, f.Unexpected)
+		}
+	}
+}
+
+func TestCatalogHouseRules(t *testing.T) {
+	checks, err := runner.Catalog(features.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(checks) < 15 {
+		t.Errorf("want at least 15 checks, got %d", len(checks))
+	}
+	doc, err := os.ReadFile("../../features/CHECKS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, c := range checks {
+		ids[c.ID] = true
+		if !regexp.MustCompile(`(?m)^\| ` + c.ID + ` \|`).Match(doc) {
+			t.Errorf("%s is not documented in features/CHECKS.md", c.ID)
+		}
+		if len(fakesite.FaultsFor(c.ID)) == 0 {
+			t.Errorf("%s: no fault in the catalogue kills it", c.ID)
+		}
+	}
+	for _, f := range fakesite.Catalogue() {
+		for _, k := range f.Kills {
+			if !ids[k] {
+				t.Errorf("fault %s kills %s, which no feature defines", f.Name, k)
+			}
+		}
+	}
+}
+
+func TestCatalogRejectsBrokenFeatures(t *testing.T) {
+	for _, tc := range []struct {
+		name, feature, want string
+	}{
+		{"no id", "@discovery\nFeature: f\n  Scenario: s\n    Source: x\n    Given a client inside the network\n", "exactly one check ID"},
+		{"two ids", "@discovery\nFeature: f\n  @DISC-01 @DISC-02\n  Scenario: s\n    Source: x\n    Given a\n", "exactly one check ID"},
+		{"no capability", "Feature: f\n  @DISC-01\n  Scenario: s\n    Source: x\n    Given a\n", "capability tag"},
+		{"wrong prefix", "@sso\nFeature: f\n  @DISC-01\n  Scenario: s\n    Source: x\n    Given a\n", "whose IDs start SSO-"},
+		{"no source", "@discovery\nFeature: f\n  @DISC-01\n  Scenario: s\n    Given a\n", "Source:"},
+		{"duplicate", "@discovery\nFeature: f\n  @DISC-01\n  Scenario: s\n    Source: x\n    Given a\n  @DISC-01\n  Scenario: t\n    Source: x\n    Given a\n", "already used"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := runner.Catalog(fstest.MapFS{"x/x.feature": {Data: []byte(tc.feature)}})
+			if err == nil || !regexp.MustCompile(regexp.QuoteMeta(tc.want)).MatchString(err.Error()) {
+				t.Fatalf("want error with %q, got %v", tc.want, err)
+			}
+		})
+	}
+}
+
+func TestLessID(t *testing.T) {
+	ids := []string{"HYB-01", "DISC-10", "SSO-02", "DISC-2", "XFED-01", "SIPO-03"}
+	slices.SortFunc(ids, func(a, b string) int {
+		if runner.LessID(a, b) {
+			return -1
+		}
+		if runner.LessID(b, a) {
+			return 1
+		}
+		return 0
+	})
+	want := []string{"DISC-2", "DISC-10", "SSO-02", "SIPO-03", "XFED-01", "HYB-01"}
+	if !slices.Equal(ids, want) {
+		t.Fatalf("got %v, want %v", ids, want)
+	}
+}

@@ -1,0 +1,146 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"slices"
+	"sort"
+
+	"example.com/cutover/harness/embedded"
+	"example.com/cutover/harness/fakesite"
+	"example.com/cutover/harness/report"
+)
+
+// Verdicts of a selftest.
+const (
+	Killed   = "killed"   // the check failed with its fault, as it must
+	Survived = "survived" // the check passed although the site was broken
+	NoFault  = "no-fault" // nothing is known to break the check: a defect
+	BadClean = "fails-clean"
+)
+
+// SelftestCheck is the verdict for one check.
+type SelftestCheck struct {
+	ID      string `json:"id"`
+	Verdict string `json:"verdict"`
+	// Faults maps each fault mapped to the check to whether it killed it.
+	Faults map[string]bool `json:"faults"`
+	// Reasons are the failure reasons seen under each fault (evidence that
+	// it failed for the right reason).
+	Reasons map[string]string `json:"reasons,omitempty"`
+}
+
+// SelftestFault is what one fault did.
+type SelftestFault struct {
+	Name   string   `json:"name"`
+	Kills  []string `json:"kills"`
+	Failed []string `json:"failed"`
+	// Unexpected are checks that failed but are not in Kills: either the
+	// catalogue is incomplete or a check is broader than intended.
+	Unexpected []string `json:"unexpected,omitempty"`
+	// Missed are checks in Kills that passed.
+	Missed []string `json:"missed,omitempty"`
+}
+
+// SelftestReport is the outcome of a selftest.
+type SelftestReport struct {
+	Clean  []string        `json:"clean_failures"` // checks failing on the healthy fakes
+	Checks []SelftestCheck `json:"checks"`
+	Faults []SelftestFault `json:"faults"`
+}
+
+// OK is true when the healthy site passes every check and every check is
+// killed by its faults.
+func (r *SelftestReport) OK() bool {
+	if len(r.Clean) > 0 {
+		return false
+	}
+	for _, c := range r.Checks {
+		if c.Verdict != Killed {
+			return false
+		}
+	}
+	return true
+}
+
+// Selftest runs the whole suite on the healthy embedded site and once per
+// fault of the catalogue, and reports for every check whether its faults
+// kill it. progress, if not nil, is called after each run.
+func Selftest(ctx context.Context, fsys fs.FS, concurrency int, progress func(name string, run *report.Run)) (*SelftestReport, error) {
+	catalog, err := Catalog(fsys)
+	if err != nil {
+		return nil, err
+	}
+	runWith := func(faults ...string) (*report.Run, error) {
+		t, err := embedded.Start(ctx, embedded.WithFaults(faults...))
+		if err != nil {
+			return nil, err
+		}
+		defer t.Close()
+		return Run(ctx, Options{Target: t, FS: fsys, Concurrency: concurrency})
+	}
+	rep := &SelftestReport{}
+	clean, err := runWith()
+	if err != nil {
+		return nil, fmt.Errorf("runner: selftest on the healthy site: %w", err)
+	}
+	if progress != nil {
+		progress("healthy", clean)
+	}
+	for _, c := range clean.Failed() {
+		rep.Clean = append(rep.Clean, c.ID)
+	}
+	failedUnder := map[string]map[string]string{} // fault → failed ID → reason
+	for _, f := range fakesite.Catalogue() {
+		run, err := runWith(f.Name)
+		if err != nil {
+			return nil, fmt.Errorf("runner: selftest with fault %s: %w", f.Name, err)
+		}
+		if progress != nil {
+			progress(f.Name, run)
+		}
+		failed := map[string]string{}
+		sf := SelftestFault{Name: f.Name, Kills: f.Kills}
+		for _, c := range run.Failed() {
+			failed[c.ID] = c.Reason
+			sf.Failed = append(sf.Failed, c.ID)
+			if !slices.Contains(f.Kills, c.ID) && !slices.Contains(rep.Clean, c.ID) {
+				sf.Unexpected = append(sf.Unexpected, c.ID)
+			}
+		}
+		for _, k := range f.Kills {
+			if _, ok := failed[k]; !ok {
+				sf.Missed = append(sf.Missed, k)
+			}
+		}
+		failedUnder[f.Name] = failed
+		rep.Faults = append(rep.Faults, sf)
+	}
+	for _, ci := range catalog {
+		sc := SelftestCheck{ID: ci.ID, Faults: map[string]bool{}, Reasons: map[string]string{}}
+		for _, f := range fakesite.FaultsFor(ci.ID) {
+			reason, killed := failedUnder[f][ci.ID]
+			sc.Faults[f] = killed
+			if killed {
+				sc.Reasons[f] = reason
+			}
+		}
+		switch {
+		case slices.Contains(rep.Clean, ci.ID):
+			sc.Verdict = BadClean
+		case len(sc.Faults) == 0:
+			sc.Verdict = NoFault
+		default:
+			sc.Verdict = Killed
+			for _, k := range sc.Faults {
+				if !k {
+					sc.Verdict = Survived
+				}
+			}
+		}
+		rep.Checks = append(rep.Checks, sc)
+	}
+	sort.Slice(rep.Checks, func(i, j int) bool { return LessID(rep.Checks[i].ID, rep.Checks[j].ID) })
+	return rep, nil
+}
