@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cucumber/godog"
 	"github.com/miekg/dns"
 
 	"example.com/cutover/harness/discovery"
@@ -79,7 +78,7 @@ type discoveryResult struct {
 	err  error
 }
 
-func registerDiscovery(sc *godog.ScenarioContext) {
+func registerDiscovery(sc stepper) {
 	sc.Step(`^it looks up "([^"]+)" for (every sign-in domain|every voice services domain|every UC Manager Profile domain|the services domain)$`, lookUpSRV)
 	sc.Step(`^every domain has at least one SRV target$`, everyDomainHasTarget)
 	sc.Step(`^no domain has an SRV target$`, noDomainHasTarget)

@@ -7,6 +7,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -47,19 +48,9 @@ func Initializer(t *target.Target) func(*godog.ScenarioContext) {
 			}
 			return context.WithValue(ctx, worldKey{}, w), nil
 		})
-		sc.StepContext().After(func(ctx context.Context, st *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
-			if err == nil {
-				return ctx, nil
-			}
-			w := worldFrom(ctx)
-			msg := t.Redact(err.Error())
-			if w != nil && w.ID != "" && !strings.HasPrefix(msg, w.ID+":") {
-				msg = w.ID + ": " + msg
-			}
-			return ctx, checkError{msg: msg, err: err}
-		})
-		registerCommon(sc)
-		registerDiscovery(sc)
+		st := stepper{sc: sc, t: t}
+		registerCommon(st)
+		registerDiscovery(st)
 	}
 }
 
@@ -73,7 +64,55 @@ type checkError struct {
 func (e checkError) Error() string { return e.msg }
 func (e checkError) Unwrap() error { return e.err }
 
-func registerCommon(sc *godog.ScenarioContext) {
+// stepper registers step functions wrapped so that a failure reads
+// "ID: reason", redacted, whatever the step returned.
+type stepper struct {
+	sc *godog.ScenarioContext
+	t  *target.Target
+}
+
+var (
+	errorType   = reflect.TypeOf((*error)(nil)).Elem()
+	contextType = reflect.TypeOf((*context.Context)(nil)).Elem()
+)
+
+// Step registers fn, whose first argument must be the context.
+func (s stepper) Step(pattern string, fn any) {
+	v := reflect.ValueOf(fn)
+	ft := v.Type()
+	if ft.NumIn() == 0 || ft.In(0) != contextType {
+		panic(fmt.Sprintf("steps: %s: the step function must take the context first", pattern))
+	}
+	n := ft.NumOut()
+	if n == 0 || ft.Out(n-1) != errorType {
+		s.sc.Step(pattern, fn)
+		return
+	}
+	wrapped := reflect.MakeFunc(ft, func(args []reflect.Value) []reflect.Value {
+		out := v.Call(args)
+		if errV := out[n-1]; !errV.IsNil() {
+			ctx := args[0].Interface().(context.Context)
+			if n == 2 && !out[0].IsNil() {
+				ctx = out[0].Interface().(context.Context) // keep attachments
+			}
+			e := reflect.New(errorType).Elem()
+			e.Set(reflect.ValueOf(s.checkError(ctx, errV.Interface().(error))))
+			out[n-1] = e
+		}
+		return out
+	})
+	s.sc.Step(pattern, wrapped.Interface())
+}
+
+func (s stepper) checkError(ctx context.Context, err error) error {
+	msg := s.t.Redact(err.Error())
+	if w := worldFrom(ctx); w != nil && w.ID != "" && !strings.HasPrefix(msg, w.ID+":") {
+		msg = w.ID + ": " + msg
+	}
+	return checkError{msg: msg, err: err}
+}
+
+func registerCommon(sc stepper) {
 	sc.Step(`^a client (inside|outside) the network$`, func(ctx context.Context, where string) context.Context {
 		worldFrom(ctx).where = target.Where(where)
 		return ctx

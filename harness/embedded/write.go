@@ -21,6 +21,9 @@ func WriteTarget(t *target.Target, path string) (map[string]string, error) {
 	site.Kind = target.KindLab
 	site.Name = "embedded fakes (lab mode)"
 	site.Embedded = target.EmbeddedSpec{}
+	// The fakes are on loopback: a high cap keeps lab mode rate-limited
+	// (as it always is) without slowing runs against them.
+	site.Limits.RPS = 1000
 	caFile := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)) + ".ca.pem"
 	site.TLS.CAFile = caFile
 	if err := os.WriteFile(filepath.Join(filepath.Dir(path), caFile), site.CAPEM, 0o644); err != nil {

@@ -75,7 +75,7 @@ func Load(name string, data []byte, env Env) (*Site, error) {
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, err, nil)
 	}
 	if len(root.Content) == 0 {
 		return nil, &LoadError{[]*FieldError{{File: name, Line: 1, Field: "(file)", Msg: "empty target file"}}}
@@ -86,7 +86,7 @@ func Load(name string, data []byte, env Env) (*Site, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(site); err != nil {
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, err, site.lines)
 	}
 	v := &validator{site: site, env: env}
 	v.validate()
@@ -129,7 +129,7 @@ var (
 
 // yamlError turns yaml.v3 errors ("line 4: field bogus not found in type
 // target.Site") into FieldErrors.
-func yamlError(name string, err error) error {
+func yamlError(name string, err error, lines map[string]int) error {
 	var msgs []string
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
@@ -146,13 +146,29 @@ func yamlError(name string, err error) error {
 			if km := unknownKeyRe.FindStringSubmatch(sm[2]); km != nil {
 				fe.Field = km[1]
 				fe.Msg = "unknown key in " + strings.TrimPrefix(km[2], "target.")
-			} else if strings.HasPrefix(sm[2], "cannot unmarshal") {
+			} else if lines == nil {
+				fe.Field = "(syntax)"
+			} else if p := fieldAt(lines, fe.Line); p != "" {
+				fe.Field = p
+			} else {
 				fe.Field = "(value)"
 			}
 		}
 		le.Errs = append(le.Errs, fe)
 	}
 	return le
+}
+
+// fieldAt finds the field a line belongs to: the deepest key on that line
+// (a key, not a list item, so "top_n: [x]" names top_n).
+func fieldAt(lines map[string]int, line int) string {
+	best := ""
+	for p, l := range lines {
+		if l == line && !strings.HasSuffix(p, "]") && len(p) > len(best) {
+			best = p
+		}
+	}
+	return best
 }
 
 type validator struct {

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Kinds of target.
@@ -26,22 +28,22 @@ type Site struct {
 	// "embedded" (start the in-process fakes, optionally with faults).
 	Kind string `yaml:"kind"`
 	// Embedded configures the fakes when Kind is "embedded".
-	Embedded EmbeddedSpec `yaml:"embedded"`
+	Embedded EmbeddedSpec `yaml:"embedded,omitempty"`
 
 	Domains    Domains     `yaml:"domains"`
 	Vantage    Vantages    `yaml:"vantage"`
 	UCM        []Cluster   `yaml:"ucm"`
-	IMP        IMP         `yaml:"imp"`
-	Expressway Expressway  `yaml:"expressway"`
-	IdP        IdP         `yaml:"idp"`
-	SIP        SIP         `yaml:"sip"`
-	XMPP       XMPP        `yaml:"xmpp"`
-	Federation []Peer      `yaml:"federation"`
+	IMP        IMP         `yaml:"imp,omitempty"`
+	Expressway Expressway  `yaml:"expressway,omitempty"`
+	IdP        IdP         `yaml:"idp,omitempty"`
+	SIP        SIP         `yaml:"sip,omitempty"`
+	XMPP       XMPP        `yaml:"xmpp,omitempty"`
+	Federation []Peer      `yaml:"federation,omitempty"`
 	Users      []User      `yaml:"users"`
 	Discovery  Discovery   `yaml:"discovery"`
-	TLS        TLS         `yaml:"tls"`
+	TLS        TLS         `yaml:"tls,omitempty"`
 	Limits     Limits      `yaml:"limits"`
-	ConnectTo  []ConnectTo `yaml:"connect_to"`
+	ConnectTo  []ConnectTo `yaml:"connect_to,omitempty"`
 
 	// Roots is the trust store built from TLS.CAFile (nil: the system pool).
 	Roots *x509.CertPool `yaml:"-" json:"-"`
@@ -56,7 +58,7 @@ type Site struct {
 // EmbeddedSpec selects the faults injected into the embedded fakes.
 type EmbeddedSpec struct {
 	// Faults are names from the fault catalogue (cutover list --json).
-	Faults []string `yaml:"faults"`
+	Faults []string `yaml:"faults,omitempty"`
 }
 
 // Domains of the site.
@@ -66,9 +68,9 @@ type Domains struct {
 	// VoiceServices are the voice services domains the clients discover
 	// UCM in: the default one first, then any set per user by a Control Hub
 	// UC Manager Profile (FACTS DISC-11). Default: [Services].
-	VoiceServices []string `yaml:"voice_services"`
+	VoiceServices []string `yaml:"voice_services,omitempty"`
 	// IMP is the IM&P (XMPP) domain. Default: Services.
-	IMP string `yaml:"imp"`
+	IMP string `yaml:"imp,omitempty"`
 }
 
 // Vantages are the places a client can stand.
@@ -109,32 +111,32 @@ type Expressway struct {
 	// Edge are the Expressway-E node FQDNs reachable from outside.
 	Edge []string `yaml:"edge"`
 	// Core are the Expressway-C node FQDNs (inside).
-	Core []string `yaml:"core"`
+	Core []string `yaml:"core,omitempty"`
 }
 
 // IdP is the SAML identity provider (used by the SSO capability).
 type IdP struct {
-	URL      string `yaml:"url"`
-	EntityID string `yaml:"entity_id"`
+	URL      string `yaml:"url,omitempty"`
+	EntityID string `yaml:"entity_id,omitempty"`
 }
 
 // SIP describes the SIP OAuth registrars (used by the SIP capability).
 type SIP struct {
 	Nodes        []string `yaml:"nodes"`
-	OAuthPort    int      `yaml:"oauth_port"`
-	MRAOAuthPort int      `yaml:"mra_oauth_port"`
+	OAuthPort    int      `yaml:"oauth_port,omitempty"`
+	MRAOAuthPort int      `yaml:"mra_oauth_port,omitempty"`
 }
 
 // XMPP describes the federation side (used by the XMPP capability).
 type XMPP struct {
-	Domain  string   `yaml:"domain"`
-	Servers []string `yaml:"servers"`
+	Domain  string   `yaml:"domain,omitempty"`
+	Servers []string `yaml:"servers,omitempty"`
 }
 
 // Peer is a federation partner domain.
 type Peer struct {
-	Domain  string `yaml:"domain"`
-	Allowed bool   `yaml:"allowed"`
+	Domain  string `yaml:"domain,omitempty"`
+	Allowed bool   `yaml:"allowed,omitempty"`
 }
 
 // User is a test user. Secrets are named by environment variable and never
@@ -146,11 +148,11 @@ type User struct {
 	HomeCluster string `yaml:"home_cluster"`
 	// VoiceServicesDomain is set when a UC Manager Profile gives the user a
 	// domain other than their email domain.
-	VoiceServicesDomain string `yaml:"voice_services_domain"`
+	VoiceServicesDomain string `yaml:"voice_services_domain,omitempty"`
 	// PasswordEnv names the environment variable holding the password.
 	PasswordEnv string `yaml:"password_env"`
 	// Devices are the device names the user should have (CSF…, BOT…, …).
-	Devices []string `yaml:"devices"`
+	Devices []string `yaml:"devices,omitempty"`
 
 	// Password is read from PasswordEnv at load time.
 	Password string `yaml:"-"`
@@ -165,37 +167,37 @@ func (u User) Domain() string {
 // Discovery holds what the clients are given before discovery starts.
 type Discovery struct {
 	// ConfigURL is the ciscojabber://provision URL handed to users, if any.
-	ConfigURL string `yaml:"config_url"`
+	ConfigURL string `yaml:"config_url,omitempty"`
 	// Manual, when set, is the server typed into the client's advanced
 	// settings: it takes precedence over everything else.
-	Manual string `yaml:"manual"`
+	Manual string `yaml:"manual,omitempty"`
 	// Budget is how long the client keeps trying (Jabber for Windows: 20s).
-	Budget Duration `yaml:"budget"`
+	Budget Duration `yaml:"budget,omitempty"`
 	// TopN is how many of the highest-priority _cisco-uds targets the
 	// client tries. Default 2.
-	TopN int `yaml:"top_n"`
+	TopN int `yaml:"top_n,omitempty"`
 	// UnknownUser is a username that must not exist. Default
 	// "cutover-no-such-user".
-	UnknownUser string `yaml:"unknown_user"`
+	UnknownUser string `yaml:"unknown_user,omitempty"`
 }
 
 // TLS holds trust settings.
 type TLS struct {
 	// CAFile is a PEM bundle of the roots the site's certificates must
 	// chain to. Empty: the system roots.
-	CAFile string `yaml:"ca_file"`
+	CAFile string `yaml:"ca_file,omitempty"`
 }
 
 // Limits keep a lab run safe against production.
 type Limits struct {
 	// RPS caps requests per second to the site (DNS and HTTP). 0: no cap.
 	// Default for lab targets 5.
-	RPS float64 `yaml:"rps"`
+	RPS float64 `yaml:"rps,omitempty"`
 	// MaxAuthFailures caps deliberate bad-credential probes in one run, so
 	// the suite stops before a lockout. Default 2.
-	MaxAuthFailures int `yaml:"max_auth_failures"`
+	MaxAuthFailures int `yaml:"max_auth_failures,omitempty"`
 	// Timeout bounds every single network call. Default 10s.
-	Timeout Duration `yaml:"timeout"`
+	Timeout Duration `yaml:"timeout,omitempty"`
 }
 
 // ConnectTo sends connections for From to To instead, after From's name was
@@ -224,6 +226,15 @@ func (d *Duration) UnmarshalText(b []byte) error {
 		return fmt.Errorf("must be positive: %q", b)
 	}
 	*d = Duration(v)
+	return nil
+}
+
+// UnmarshalYAML reports a bad duration with its line, as a type error so
+// that loading goes on and reports every problem.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if err := d.UnmarshalText([]byte(n.Value)); err != nil {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
+	}
 	return nil
 }
 

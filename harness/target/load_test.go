@@ -1,0 +1,165 @@
+package target_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"example.com/cutover/harness/pki"
+	"example.com/cutover/harness/target"
+)
+
+// env is the environment the tests see: only these variables exist.
+func env(vars map[string]string) target.Env {
+	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+}
+
+var fullEnv = env(map[string]string{"CUTOVER_PASSWORD_ALICE": "s3cret-alice", "CUTOVER_PASSWORD_BOB": "s3cret-bob"})
+
+// labExample copies the documented example target and its CA into a
+// temporary directory.
+func labExample(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	b, err := os.ReadFile("../../fixtures/targets/lab-example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "lab-example.yaml")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ca, err := pki.NewCA("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "lab-example.ca.pem"), ca.CertPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadExample(t *testing.T) {
+	s, err := target.LoadFile(labExample(t), fullEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Users[0].Password != "s3cret-alice" || s.Users[1].Password != "s3cret-bob" {
+		t.Errorf("passwords not read from the environment")
+	}
+	if s.Roots == nil {
+		t.Errorf("ca_file not loaded")
+	}
+	if s.Discovery.Budget.D().Seconds() != 20 || s.Discovery.TopN != 2 || s.Limits.RPS != 5 {
+		t.Errorf("discovery/limits not as written: %+v %+v", s.Discovery, s.Limits)
+	}
+	if got := s.Line("users[1].email"); got == 0 {
+		t.Errorf("no line recorded for users[1].email")
+	}
+}
+
+// TestLoadErrors: every bad file names file, line and field.
+func TestLoadErrors(t *testing.T) {
+	base, err := os.ReadFile(labExample(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name        string
+		edit        func(string) string
+		env         target.Env
+		wantLine    int
+		wantField   string
+		wantMessage string
+	}{
+		{name: "unknown key", edit: func(s string) string {
+			return strings.Replace(s, "  imp: example.com\n", "  imp: example.com\n  voice_service: x.example.com\n", 1)
+		}, wantLine: 11, wantField: "voice_service", wantMessage: "unknown key"},
+		{name: "bad resolver port", edit: func(s string) string {
+			return strings.Replace(s, "127.0.0.1:5300", "127.0.0.1:70000", 1)
+		}, wantLine: 13, wantField: "vantage.inside.resolver", wantMessage: "out of range"},
+		{name: "resolver not an address", edit: func(s string) string {
+			return strings.Replace(s, "127.0.0.1:5301", "dns.example.com:53", 1)
+		}, wantLine: 15, wantField: "vantage.outside.resolver", wantMessage: "want an IP address"},
+		{name: "missing env var", env: env(map[string]string{"CUTOVER_PASSWORD_ALICE": "x1x"}),
+			wantLine: 36, wantField: "users[1].password_env", wantMessage: "CUTOVER_PASSWORD_BOB is not set"},
+		{name: "unreadable certificate", edit: func(s string) string {
+			return strings.Replace(s, "ca_file: lab-example.ca.pem", "ca_file: nowhere.pem", 1)
+		}, wantLine: 43, wantField: "tls.ca_file", wantMessage: "unreadable certificate"},
+		{name: "unknown home cluster", edit: func(s string) string {
+			return strings.Replace(s, "home_cluster: ucm-b", "home_cluster: ucm-z", 1)
+		}, wantLine: 34, wantField: "users[1].home_cluster", wantMessage: `no UCM cluster named "ucm-z"`},
+		{name: "node is an IP", edit: func(s string) string {
+			return strings.Replace(s, "nodes: [ucmb1.example.com]", "nodes: [192.0.2.10]", 1)
+		}, wantLine: 20, wantField: "ucm[1].nodes[0]", wantMessage: "want a host name"},
+		{name: "bad duration", edit: func(s string) string {
+			return strings.Replace(s, "budget: 20s", "budget: twenty", 1)
+		}, wantLine: 40, wantField: "discovery.budget", wantMessage: "not a duration"},
+		{name: "wrong type", edit: func(s string) string {
+			return strings.Replace(s, "top_n: 2 ", "top_n: [2] ", 1)
+		}, wantLine: 41, wantField: "discovery.top_n", wantMessage: "cannot unmarshal"},
+		{name: "bad kind", edit: func(s string) string {
+			return strings.Replace(s, "kind: lab", "kind: cloud", 1)
+		}, wantLine: 4, wantField: "kind", wantMessage: `got "cloud"`},
+		{name: "faults on a lab site", edit: func(s string) string {
+			return s + "embedded:\n  faults: [dns-tcp-refused]\n"
+		}, wantLine: 49, wantField: "embedded.faults", wantMessage: "only to kind: embedded"},
+		{name: "not yaml", edit: func(string) string { return "name: [unclosed\n" }, wantLine: 1, wantField: "(syntax)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := string(base)
+			if tc.edit != nil {
+				data = tc.edit(data)
+			}
+			e := tc.env
+			if e == nil {
+				e = fullEnv
+			}
+			dir := t.TempDir()
+			ca, _ := pki.NewCA("t")
+			os.WriteFile(filepath.Join(dir, "lab-example.ca.pem"), ca.CertPEM, 0o644)
+			p := filepath.Join(dir, "site.yaml")
+			os.WriteFile(p, []byte(data), 0o644)
+			_, err := target.LoadFile(p, e)
+			if !errors.Is(err, target.ErrConfig) {
+				t.Fatalf("want a configuration error, got %v", err)
+			}
+			var le *target.LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("want *LoadError, got %T %v", err, err)
+			}
+			var found bool
+			for _, fe := range le.Errs {
+				if fe.File == p && fe.Line == tc.wantLine && fe.Field == tc.wantField && strings.Contains(fe.Msg, tc.wantMessage) {
+					found = true
+				}
+			}
+			if !found {
+				t.Fatalf("want %s:%d: field %s: …%s…, got:\n%v", p, tc.wantLine, tc.wantField, tc.wantMessage, err)
+			}
+			if !strings.Contains(err.Error(), p+":") {
+				t.Errorf("message does not start with the file name: %v", err)
+			}
+		})
+	}
+}
+
+func TestLoadReportsEveryProblem(t *testing.T) {
+	_, err := target.Load("t.yaml", []byte("domains:\n  services: example.com\nvantage:\n  inside: {resolver: 'x'}\n"), env(nil))
+	var le *target.LoadError
+	if !errors.As(err, &le) || len(le.Errs) < 4 {
+		t.Fatalf("want several problems at once, got %v", err)
+	}
+}
+
+func TestEmbeddedKindNeedsNothingElse(t *testing.T) {
+	s, err := target.Load("e.yaml", []byte("kind: embedded\nembedded:\n  faults: [dns-tcp-refused]\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Kind != target.KindEmbedded || len(s.Embedded.Faults) != 1 {
+		t.Fatalf("got %+v", s)
+	}
+}
