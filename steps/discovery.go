@@ -78,7 +78,7 @@ type discoveryResult struct {
 	err  error
 }
 
-func registerDiscovery(sc stepper) {
+func registerDiscovery(sc *stepper) {
 	sc.Step(`^it looks up "([^"]+)" for (every sign-in domain|every voice services domain|every UC Manager Profile domain|the services domain)$`, lookUpSRV)
 	sc.Step(`^every domain has at least one SRV target$`, everyDomainHasTarget)
 	sc.Step(`^no domain has an SRV target$`, noDomainHasTarget)
@@ -185,10 +185,6 @@ func (w *World) discoveryClient(user string) *discovery.Client {
 		TopN:     w.T.Site.Discovery.TopN,
 		Rand:     mrand.New(mrand.NewPCG(1, h.Sum64())),
 	}
-}
-
-func (w *World) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, 4*w.T.Timeout())
 }
 
 func lookUpSRV(ctx context.Context, service, which string) (context.Context, error) {

@@ -36,8 +36,12 @@ func worldFrom(ctx context.Context) *World {
 }
 
 // Initializer returns the scenario initializer for a target. Every
-// capability registers its steps here.
+// capability registers its steps here. Step definitions (compiled patterns
+// and wrapped functions) are built once per run, not once per scenario.
 func Initializer(t *target.Target) func(*godog.ScenarioContext) {
+	st := &stepper{t: t}
+	registerCommon(st)
+	registerDiscovery(st)
 	return func(sc *godog.ScenarioContext) {
 		sc.Before(func(ctx context.Context, s *godog.Scenario) (context.Context, error) {
 			w := &World{T: t, where: target.Inside}
@@ -48,9 +52,9 @@ func Initializer(t *target.Target) func(*godog.ScenarioContext) {
 			}
 			return context.WithValue(ctx, worldKey{}, w), nil
 		})
-		st := stepper{sc: sc, t: t}
-		registerCommon(st)
-		registerDiscovery(st)
+		for _, d := range st.defs {
+			sc.Step(d.re, d.fn)
+		}
 	}
 }
 
@@ -64,11 +68,16 @@ type checkError struct {
 func (e checkError) Error() string { return e.msg }
 func (e checkError) Unwrap() error { return e.err }
 
-// stepper registers step functions wrapped so that a failure reads
-// "ID: reason", redacted, whatever the step returned.
+// stepper collects step definitions, each function wrapped so that a
+// failure reads "ID: reason", redacted, whatever the step returned.
 type stepper struct {
-	sc *godog.ScenarioContext
-	t  *target.Target
+	t    *target.Target
+	defs []stepDef
+}
+
+type stepDef struct {
+	re *regexp.Regexp
+	fn any
 }
 
 var (
@@ -77,7 +86,8 @@ var (
 )
 
 // Step registers fn, whose first argument must be the context.
-func (s stepper) Step(pattern string, fn any) {
+func (s *stepper) Step(pattern string, fn any) {
+	re := regexp.MustCompile(pattern)
 	v := reflect.ValueOf(fn)
 	ft := v.Type()
 	if ft.NumIn() == 0 || ft.In(0) != contextType {
@@ -85,7 +95,7 @@ func (s stepper) Step(pattern string, fn any) {
 	}
 	n := ft.NumOut()
 	if n == 0 || ft.Out(n-1) != errorType {
-		s.sc.Step(pattern, fn)
+		s.defs = append(s.defs, stepDef{re, fn})
 		return
 	}
 	wrapped := reflect.MakeFunc(ft, func(args []reflect.Value) []reflect.Value {
@@ -101,10 +111,10 @@ func (s stepper) Step(pattern string, fn any) {
 		}
 		return out
 	})
-	s.sc.Step(pattern, wrapped.Interface())
+	s.defs = append(s.defs, stepDef{re, wrapped.Interface()})
 }
 
-func (s stepper) checkError(ctx context.Context, err error) error {
+func (s *stepper) checkError(ctx context.Context, err error) error {
 	msg := s.t.Redact(err.Error())
 	if w := worldFrom(ctx); w != nil && w.ID != "" && !strings.HasPrefix(msg, w.ID+":") {
 		msg = w.ID + ": " + msg
@@ -112,7 +122,7 @@ func (s stepper) checkError(ctx context.Context, err error) error {
 	return checkError{msg: msg, err: err}
 }
 
-func registerCommon(sc stepper) {
+func registerCommon(sc *stepper) {
 	sc.Step(`^a client (inside|outside) the network$`, func(ctx context.Context, where string) context.Context {
 		worldFrom(ctx).where = target.Where(where)
 		return ctx

@@ -52,7 +52,11 @@ Exit status: 0 all selected checks passed, 1 a check failed (or, with
 				if repeat > 1 && dir != "" {
 					dir = fmt.Sprintf("%s/run-%03d", reportDir, i+1)
 				}
-				r, err := runner.Run(ctx, runner.Options{Target: t, FS: features.FS, Tags: tags, Concurrency: concurrency, ReportDir: dir, Seed: seed})
+				runSeed := seed
+				if seed != 0 {
+					runSeed = seed + int64(i) // a new order each repeat: order-dependence shows up
+				}
+				r, err := runner.Run(ctx, runner.Options{Target: t, FS: features.FS, Tags: tags, Concurrency: concurrency, ReportDir: dir, Seed: runSeed})
 				if err != nil {
 					if errors.Is(err, runner.ErrNoChecks) {
 						return usageErr("%v", err)
@@ -93,7 +97,7 @@ Exit status: 0 all selected checks passed, 1 a check failed (or, with
 	f.StringVar(&reportDir, "report", "", "write junit.xml, cucumber.json and report.html here")
 	f.IntVar(&concurrency, "concurrency", 4, "scenarios run at once")
 	f.IntVar(&repeat, "repeat", 1, "run the suite N times and report checks whose verdict changed")
-	f.Int64Var(&seed, "seed", 0, "shuffle scenario order with this seed (0: file order)")
+	f.Int64Var(&seed, "seed", 0, "shuffle scenario order with this seed, +1 per repeat (0: file order)")
 	return cmd
 }
 

@@ -170,10 +170,13 @@ func (c *Client) Discover(ctx context.Context, in Input) (*Result, error) {
 			r.logf("%s: %v", name, err)
 		}
 	}
+	// why keeps each failed SRV lookup, so the error names the reason.
+	var why []string
 	if !cfg.Excludes("CUCM") {
 		name := UDSService + "." + r.VoiceServicesDomain
 		srvs, _, err := c.Resolver.LookupSRV(ctx, name)
 		r.logf("%s: %s", name, describe(srvs, err))
+		why = append(why, describe(srvs, err))
 		if err == nil && len(srvs) > 0 {
 			r.Mode = ModeUDS
 			if err := c.firstUDS(ctx, r, srvs); err != nil {
@@ -186,7 +189,8 @@ func (c *Client) Discover(ctx context.Context, in Input) (*Result, error) {
 	srvs, _, err := c.Resolver.LookupSRV(ctx, name)
 	r.logf("%s: %s", name, describe(srvs, err))
 	if err != nil || len(srvs) == 0 {
-		return r, fmt.Errorf("%w for %s", ErrNoService, r.VoiceServicesDomain)
+		why = append(why, describe(srvs, err))
+		return r, fmt.Errorf("%w for %s: %s", ErrNoService, r.VoiceServicesDomain, strings.Join(why, "; "))
 	}
 	r.Mode = ModeMRA
 	return r, c.edge(ctx, r, srvs, in)

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -54,7 +55,7 @@ type Env func(string) (string, bool)
 
 // LoadFile reads and validates a target file.
 func LoadFile(path string, env Env) (*Site, error) {
-	b, err := os.ReadFile(path)
+	b, err := readRegular(path, maxFileSize+1)
 	if err != nil {
 		return nil, fmt.Errorf("target: %w: %w", ErrConfig, err)
 	}
@@ -392,7 +393,7 @@ func (v *validator) caFile(path, file string) {
 	if !filepath.IsAbs(file) && v.site.File != "" {
 		file = filepath.Join(filepath.Dir(v.site.File), file)
 	}
-	b, err := os.ReadFile(file)
+	b, err := readRegular(file, maxFileSize)
 	if err != nil {
 		v.fail(path, "unreadable certificate file: %v", err)
 		return
@@ -403,4 +404,29 @@ func (v *validator) caFile(path, file string) {
 		return
 	}
 	v.site.Roots = pool
+}
+
+// readRegular reads at most max bytes of a regular file: a device or a FIFO
+// named by mistake would otherwise block or never end.
+func readRegular(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
+	}
+	return b, nil
 }

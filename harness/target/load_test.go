@@ -88,6 +88,9 @@ func TestLoadErrors(t *testing.T) {
 		{name: "unreadable certificate", edit: func(s string) string {
 			return strings.Replace(s, "ca_file: lab-example.ca.pem", "ca_file: nowhere.pem", 1)
 		}, wantLine: 43, wantField: "tls.ca_file", wantMessage: "unreadable certificate"},
+		{name: "certificate is a device", edit: func(s string) string {
+			return strings.Replace(s, "ca_file: lab-example.ca.pem", "ca_file: /dev/zero", 1)
+		}, wantLine: 43, wantField: "tls.ca_file", wantMessage: "not a regular file"},
 		{name: "unknown home cluster", edit: func(s string) string {
 			return strings.Replace(s, "home_cluster: ucm-b", "home_cluster: ucm-z", 1)
 		}, wantLine: 34, wantField: "users[1].home_cluster", wantMessage: `no UCM cluster named "ucm-z"`},

@@ -234,7 +234,7 @@ func (s *Server) user(w http.ResponseWriter, r *http.Request, name string, devic
 	}
 	out := xmlDevices{URI: s.uri(base + "/devices")}
 	for _, d := range u.Devices {
-		out.Devices = append(out.Devices, xmlDevice{Name: d.Name, Model: d.Model, Type: d.Type})
+		out.Devices = append(out.Devices, xmlDevice(d))
 	}
 	s.writeXML(w, out)
 }

@@ -1,0 +1,40 @@
+# cutover — two commands for a newcomer:
+#   make run    the full suite on the embedded fakes, with a readable summary
+#   make test   everything CI runs (.ci/run calls it)
+GO          ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+REPORT      ?= out
+FUZZTIME    ?= 3s
+REPEAT      ?= 20
+
+.PHONY: run test check lint unit selftest repeat fuzz containers-clean
+
+run:
+	$(GO) run ./cmd/cutover run --report $(REPORT)
+
+test: lint unit selftest repeat fuzz
+
+check: test
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+# Unit, fuzz-seed, feature (godog, strict) and, when Docker answers,
+# container tests, all under the race detector.
+unit:
+	$(GO) test -race -count=1 ./...
+
+# Every check must fail with its faults and pass without.
+selftest:
+	$(GO) run ./cmd/cutover selftest
+
+# Flakiness as data: the embedded suite REPEAT times, zero changed verdicts.
+repeat:
+	$(GO) run ./cmd/cutover run --repeat $(REPEAT) --seed 7
+
+# Each fuzzer briefly (FUZZTIME each).
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh

@@ -1,0 +1,75 @@
+package target
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+func TestConnectToPrecedence(t *testing.T) {
+	tg := New(&Site{ConnectTo: []ConnectTo{
+		{From: "ucm1.example.com:8443", To: "127.0.0.1:1001"},
+		{From: "127.0.1.1:8443", To: "127.0.0.1:1002"},
+	}})
+	for _, tc := range []struct {
+		host, ip, port, want string
+	}{
+		{"ucm1.example.com", "127.0.1.1", "8443", "127.0.0.1:1002"}, // ip:port wins
+		{"UCM1.example.com.", "127.0.1.9", "8443", "127.0.0.1:1001"},
+		{"ucm2.example.com", "127.0.1.2", "8443", "127.0.1.2:8443"}, // no entry: as resolved
+		{"ucm1.example.com", "127.0.1.9", "5060", "127.0.1.9:5060"},
+	} {
+		if got := tg.connectTo(tc.host, netip.MustParseAddr(tc.ip), tc.port); got != tc.want {
+			t.Errorf("connectTo(%s, %s, %s) = %s, want %s", tc.host, tc.ip, tc.port, got, tc.want)
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tg := New(&Site{Users: []User{{Username: "alice", Password: "hunter2-secret"}}})
+	tg.AddSecret("eyJhbGciOi.token")
+	in := "GET /x\nAuthorization: Basic YWxpY2U6aHVudGVyMg==\nbody has hunter2-secret and eyJhbGciOi.token\nproxy-authorization: Bearer abc\n"
+	out := tg.Redact(in)
+	for _, leak := range []string{"hunter2-secret", "eyJhbGciOi.token", "YWxpY2U6aHVudGVyMg==", "Bearer abc"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("leaked %q:\n%s", leak, out)
+		}
+	}
+	if !strings.Contains(out, "GET /x") || strings.Count(out, "[REDACTED]") != 4 {
+		t.Errorf("redaction mangled the text:\n%s", out)
+	}
+}
+
+func TestSpendAuthFailureStopsAtTheLimit(t *testing.T) {
+	tg := New(&Site{Limits: Limits{MaxAuthFailures: 2}})
+	for i := 0; i < 2; i++ {
+		if err := tg.SpendAuthFailure(); err != nil {
+			t.Fatalf("probe %d: %v", i+1, err)
+		}
+	}
+	if err := tg.SpendAuthFailure(); !errors.Is(err, ErrSafetyLimit) {
+		t.Fatalf("third probe: want ErrSafetyLimit, got %v", err)
+	}
+}
+
+func TestRateLimitHonoursContext(t *testing.T) {
+	tg := New(&Site{Limits: Limits{RPS: 0.001}})
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := tg.Wait(ctx); err != nil { // the burst of one
+		t.Fatal(err)
+	}
+	cancel()
+	if err := tg.Wait(ctx); err == nil {
+		t.Fatal("want the rate limiter to give up on a cancelled context")
+	}
+}
+
+func TestDialUnresolvableNameFails(t *testing.T) {
+	tg := New(&Site{Vantage: Vantages{Inside: Vantage{Resolver: "127.0.0.1:1"}}, Limits: Limits{Timeout: Duration(200e6)}})
+	_, err := tg.DialContext(Inside)(context.Background(), "tcp", "nowhere.example.com:8443")
+	if !errors.Is(err, ErrNoAddress) {
+		t.Fatalf("want ErrNoAddress, got %v", err)
+	}
+}
