@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"example.com/cutover/harness/httpx"
 )
@@ -98,12 +97,8 @@ func EncodeDomain(domain string) string {
 	return base64.RawStdEncoding.EncodeToString([]byte(domain))
 }
 
-// Request is one request the fake received. Authorization values are
-// never kept, only whether one was sent.
-type Request struct {
-	Method, Path, RawQuery string
-	HasAuth                bool
-}
+// Request is one request the fake received (no Authorization values).
+type Request = httpx.Request
 
 // Server is a running Expressway-E fake.
 type Server struct {
@@ -111,9 +106,7 @@ type Server struct {
 	edge Edge
 	http *httpx.Serving
 
-	mu         sync.Mutex
-	received   []Request
-	unexpected []string
+	rec httpx.Recorder
 }
 
 // Start validates opts and serves get_edge_config over HTTPS, returning
@@ -169,51 +162,29 @@ func (s *Server) Close() error {
 	if err := s.http.Close(); err != nil {
 		return fmt.Errorf("expressway: close: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.unexpected) > 0 {
-		return fmt.Errorf("%w: %s", ErrUnexpected, strings.Join(s.unexpected, ", "))
-	}
-	return nil
+	return s.rec.Err(ErrUnexpected)
 }
 
 // Received returns a copy of the requests so far, oldest first.
-func (s *Server) Received() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.received...)
-}
-
-func (s *Server) noteUnexpected(r *http.Request) {
-	s.mu.Lock()
-	s.unexpected = append(s.unexpected, r.Method+" "+r.URL.Path)
-	s.mu.Unlock()
-}
+func (s *Server) Received() []Request { return s.rec.Received() }
 
 // ServeHTTP answers GET /<b64 domain>/get_edge_config.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.received = append(s.received, Request{
-		Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
-		HasAuth: r.Header.Get("Authorization") != "",
-	})
-	s.mu.Unlock()
+	s.rec.Record(r)
 	w.Header().Set("Server", serverHeader)
-	for _, rule := range s.cfg.statusRules {
-		if strings.HasPrefix(r.URL.Path, rule.prefix) {
-			http.Error(w, http.StatusText(rule.code), rule.code)
-			return
-		}
+	if code, ok := httpx.MatchStatus(s.cfg.statusRules, r.URL.Path); ok {
+		http.Error(w, http.StatusText(code), code)
+		return
 	}
 	if r.Method != http.MethodGet {
-		s.noteUnexpected(r)
+		s.rec.Unexpected(r)
 		w.Header().Set("Allow", http.MethodGet)
 		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
 		return
 	}
 	seg, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/"), endpoint)
 	if !ok || seg == "" {
-		s.noteUnexpected(r)
+		s.rec.Unexpected(r)
 		http.NotFound(w, r)
 		return
 	}

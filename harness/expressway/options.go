@@ -3,6 +3,7 @@ package expressway
 import (
 	"crypto/tls"
 	"errors"
+	"example.com/cutover/harness/httpx"
 	"fmt"
 	"strings"
 )
@@ -13,11 +14,6 @@ type Option func(*config) error
 // User is an MRA user whose Basic credentials the fake accepts.
 type User struct {
 	Username, Password string
-}
-
-type statusRule struct {
-	prefix string
-	code   int
 }
 
 type config struct {
@@ -32,7 +28,7 @@ type config struct {
 	omit        map[string]bool
 	paddedOnly  bool
 	realm       string
-	statusRules []statusRule
+	statusRules []httpx.StatusRule
 }
 
 // defaultConfig is a healthy edge for example.com: _cisco-uds resolves to
@@ -171,7 +167,7 @@ func WithStatus(pathPrefix string, code int) Option {
 		if !strings.HasPrefix(pathPrefix, "/") {
 			return fmt.Errorf("path prefix %q does not start with /", pathPrefix)
 		}
-		c.statusRules = append(c.statusRules, statusRule{pathPrefix, code})
+		c.statusRules = append(c.statusRules, httpx.StatusRule{Prefix: pathPrefix, Code: code})
 		return nil
 	}
 }

@@ -146,3 +146,27 @@ func TestRedact(t *testing.T) {
 		t.Error("Redact changed its input")
 	}
 }
+
+func TestRecorder(t *testing.T) {
+	var rec Recorder
+	req := httptest.NewRequest("GET", "/cucm-uds/version?x=1", nil)
+	req.Header.Set("Authorization", "Basic c2VjcmV0")
+	rec.Record(req)
+	if got := rec.Received(); len(got) != 1 || got[0].Path != "/cucm-uds/version" || got[0].RawQuery != "x=1" || !got[0].HasAuth {
+		t.Fatalf("Received() = %+v", got)
+	}
+	sentinel := Sentinel("fake: unexpected requests")
+	if err := rec.Err(sentinel); err != nil {
+		t.Fatalf("no unexpected request yet, got %v", err)
+	}
+	rec.Unexpected(httptest.NewRequest("POST", "/nope", nil))
+	if err := rec.Err(sentinel); !errors.Is(err, sentinel) || !strings.Contains(err.Error(), "POST /nope") {
+		t.Fatalf("Err() = %v", err)
+	}
+	if code, ok := MatchStatus([]StatusRule{{"/a", 503}, {"/", 500}}, "/a/b"); !ok || code != 503 {
+		t.Fatalf("MatchStatus = %d %v", code, ok)
+	}
+	if _, ok := MatchStatus(nil, "/a"); ok {
+		t.Fatal("MatchStatus with no rules matched")
+	}
+}

@@ -3,6 +3,7 @@ package ucm
 import (
 	"crypto/tls"
 	"errors"
+	"example.com/cutover/harness/httpx"
 	"fmt"
 	"strings"
 )
@@ -26,11 +27,6 @@ type Device struct {
 	Name, Model, Type string
 }
 
-type statusRule struct {
-	prefix string
-	code   int
-}
-
 type config struct {
 	addr        string
 	cert        *tls.Certificate
@@ -44,7 +40,7 @@ type config struct {
 	wrongHome   string
 	devicesOpen bool
 	realm       string
-	statusRules []statusRule
+	statusRules []httpx.StatusRule
 }
 
 func defaultConfig() config {
@@ -186,7 +182,7 @@ func WithStatus(pathPrefix string, code int) Option {
 		if !strings.HasPrefix(pathPrefix, "/") {
 			return fmt.Errorf("path prefix %q does not start with /", pathPrefix)
 		}
-		c.statusRules = append(c.statusRules, statusRule{pathPrefix, code})
+		c.statusRules = append(c.statusRules, httpx.StatusRule{Prefix: pathPrefix, Code: code})
 		return nil
 	}
 }

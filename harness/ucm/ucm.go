@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"example.com/cutover/harness/httpx"
 )
@@ -41,21 +40,15 @@ type StatusError = httpx.StatusError
 // the zero value is unauthenticated.
 type Auth = httpx.Auth
 
-// Request is one request the fake received. Authorization values are
-// never kept, only whether one was sent.
-type Request struct {
-	Method, Path, RawQuery string
-	HasAuth                bool
-}
+// Request is one request the fake received (no Authorization values).
+type Request = httpx.Request
 
 // Server is a running UDS fake.
 type Server struct {
 	cfg  config
 	http *httpx.Serving
 
-	mu         sync.Mutex
-	received   []Request
-	unexpected []string
+	rec httpx.Recorder
 }
 
 // Start validates opts and serves UDS over HTTPS, returning once the
@@ -95,43 +88,21 @@ func (s *Server) Close() error {
 	if err := s.http.Close(); err != nil {
 		return fmt.Errorf("ucm: close: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.unexpected) > 0 {
-		return fmt.Errorf("%w: %s", ErrUnexpected, strings.Join(s.unexpected, ", "))
-	}
-	return nil
+	return s.rec.Err(ErrUnexpected)
 }
 
 // Received returns a copy of the requests so far, oldest first.
-func (s *Server) Received() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.received...)
-}
-
-func (s *Server) noteUnexpected(r *http.Request) {
-	s.mu.Lock()
-	s.unexpected = append(s.unexpected, r.Method+" "+r.URL.Path)
-	s.mu.Unlock()
-}
+func (s *Server) Received() []Request { return s.rec.Received() }
 
 // ServeHTTP routes a UDS request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.received = append(s.received, Request{
-		Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
-		HasAuth: r.Header.Get("Authorization") != "",
-	})
-	s.mu.Unlock()
-	for _, rule := range s.cfg.statusRules {
-		if strings.HasPrefix(r.URL.Path, rule.prefix) {
-			http.Error(w, http.StatusText(rule.code), rule.code)
-			return
-		}
+	s.rec.Record(r)
+	if code, ok := httpx.MatchStatus(s.cfg.statusRules, r.URL.Path); ok {
+		http.Error(w, http.StatusText(code), code)
+		return
 	}
 	if r.Method != http.MethodGet {
-		s.noteUnexpected(r)
+		s.rec.Unexpected(r)
 		w.Header().Set("Allow", http.MethodGet)
 		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
 		return
@@ -146,13 +117,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, "/cucm-uds/user/"):
 		name, sub, _ := strings.Cut(strings.TrimPrefix(p, "/cucm-uds/user/"), "/")
 		if sub != "" && sub != "devices" {
-			s.noteUnexpected(r)
+			s.rec.Unexpected(r)
 			http.NotFound(w, r)
 			return
 		}
 		s.user(w, r, name, sub == "devices")
 	default:
-		s.noteUnexpected(r)
+		s.rec.Unexpected(r)
 		http.NotFound(w, r)
 	}
 }
