@@ -265,7 +265,7 @@ func noDomainHasTarget(ctx context.Context) error {
 func targets(rs []dnsclient.SRV) string {
 	parts := make([]string, len(rs))
 	for i, r := range rs {
-		parts[i] = fmt.Sprintf("%s:%d", r.Target, r.Port)
+		parts[i] = net.JoinHostPort(strings.TrimSuffix(r.Target, "."), strconv.Itoa(int(r.Port)))
 	}
 	return strings.Join(parts, ", ")
 }
