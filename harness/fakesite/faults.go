@@ -18,7 +18,9 @@ type Fault struct {
 }
 
 // The catalogue: one place that maps each fake's fault options to the
-// checks they must break. Keep it sorted by the first check killed.
+// checks they must break. Grouped by the component the fault breaks.
+// A fault naming a role or view the plan lacks changes nothing, and
+// selftest then reports the checks it should kill as survived.
 var catalogue = []Fault{
 	{Name: "uds-srv-missing", Kills: []string{"DISC-01", "DISC-05", "DISC-06", "DISC-08", "DISC-16", "DISC-20"},
 		Description: "inside DNS has no _cisco-uds._tcp record for the sign-in domain",
@@ -55,7 +57,7 @@ var catalogue = []Fault{
 		}},
 	{Name: "uds-top2-dead", Kills: []string{"DISC-05", "DISC-06", "DISC-07", "DISC-08", "DISC-12", "DISC-16", "DISC-20"},
 		Description: "the two highest-priority _cisco-uds nodes are down; only the third answers",
-		apply:       func(p *Plan) { p.Role("ucm1.example.com").Down, p.Role("ucm2.example.com").Down = true, true }},
+		apply:       func(p *Plan) { p.edit(func(r *Role) { r.Down = true }, "ucm1.example.com", "ucm2.example.com") }},
 	{Name: "uds-user-hidden", Kills: []string{"DISC-06", "DISC-16", "DISC-20"},
 		Description: "UDS answers found=\"false\" for test user alice (not synced from LDAP)",
 		apply:       func(p *Plan) { p.allUCM(func(u *UCMRole) { u.HideUsers = append(u.HideUsers, "alice") }) }},
@@ -64,7 +66,7 @@ var catalogue = []Fault{
 		apply:       func(p *Plan) { p.allUCM(func(u *UCMRole) { u.UnknownUserStatus = http.StatusUnauthorized }) }},
 	{Name: "uds-node-dead", Kills: []string{"DISC-07", "DISC-12"},
 		Description: "ucm3, listed by /cucm-uds/servers, does not answer",
-		apply:       func(p *Plan) { p.Role("ucm3.example.com").Down = true }},
+		apply:       func(p *Plan) { p.edit(func(r *Role) { r.Down = true }, "ucm3.example.com") }},
 	{Name: "uds-devices-open", Kills: []string{"DISC-08"},
 		Description: "/cucm-uds/user/U/devices answers without authentication",
 		apply:       func(p *Plan) { p.allUCM(func(u *UCMRole) { u.DevicesOpen = true }) }},
@@ -82,7 +84,7 @@ var catalogue = []Fault{
 		apply:       func(p *Plan) { p.allEdge(func(e *EdgeRole) { e.OmitServices = append(e.OmitServices, "_cisco-uds") }) }},
 	{Name: "edge-san-missing-domain", Kills: []string{"DISC-10"},
 		Description: "the Expressway-E certificate has no SAN form for emea.example.com",
-		apply:       func(p *Plan) { p.Role("expe1.example.com").SRVNames = nil }},
+		apply:       func(p *Plan) { p.edit(func(r *Role) { r.SRVNames = nil }, "expe1.example.com") }},
 	{Name: "profile-vsd-records-missing", Kills: []string{"DISC-11", "DISC-17", "DISC-20"},
 		Description: "the UC Manager Profile domain emea.example.com has no _cisco-uds inside nor _collab-edge outside",
 		apply: func(p *Plan) {
@@ -91,10 +93,10 @@ var catalogue = []Fault{
 		}},
 	{Name: "ucm-cert-untrusted", Kills: []string{"DISC-07", "DISC-12"},
 		Description: "ucm3's Tomcat certificate is issued by a CA the clients do not trust",
-		apply:       func(p *Plan) { p.Role("ucm3.example.com").Cert = CertRogue }},
+		apply:       func(p *Plan) { p.edit(func(r *Role) { r.Cert = CertRogue }, "ucm3.example.com") }},
 	{Name: "ucm-cert-expired", Kills: []string{"DISC-07", "DISC-12"},
 		Description: "ucm3's Tomcat certificate has expired",
-		apply:       func(p *Plan) { p.Role("ucm3.example.com").Cert = CertExpired }},
+		apply:       func(p *Plan) { p.edit(func(r *Role) { r.Cert = CertExpired }, "ucm3.example.com") }},
 	{Name: "config-url-no-services-domain", Kills: []string{"DISC-13", "DISC-17", "DISC-20"},
 		Description: "the configuration URL handed to users lacks ServicesDomain",
 		apply: func(p *Plan) {
@@ -110,7 +112,7 @@ var catalogue = []Fault{
 		apply:       func(p *Plan) { p.drop("inside", "_cuplogin._tcp.example.com.") }},
 	{Name: "dns-tcp-refused", Kills: []string{"DISC-15"},
 		Description: "the inside DNS does not answer over TCP (firewall blocks 53/tcp)",
-		apply:       func(p *Plan) { p.DNSView("inside").NoTCP = true }},
+		apply:       func(p *Plan) { p.editDNS("inside", func(d *DNSRole) { d.NoTCP = true }) }},
 	{Name: "uds-wrong-home-cluster", Kills: []string{"DISC-16", "DISC-20"},
 		Description: "clusterUser names ucmb1 as every user's home cluster (ILS misconfigured)",
 		apply:       func(p *Plan) { p.allUCM(func(u *UCMRole) { u.WrongHomeCluster = "ucmb1.example.com" }) }},
@@ -119,7 +121,7 @@ var catalogue = []Fault{
 		apply:       func(p *Plan) { p.allEdge(func(e *EdgeRole) { e.Status = http.StatusServiceUnavailable }) }},
 	{Name: "edge-cert-expired", Kills: []string{"DISC-09", "DISC-17", "DISC-18", "DISC-19"},
 		Description: "the Expressway-E certificate has expired",
-		apply:       func(p *Plan) { p.Role("expe1.example.com").Cert = CertExpired }},
+		apply:       func(p *Plan) { p.edit(func(r *Role) { r.Cert = CertExpired }, "expe1.example.com") }},
 	{Name: "edge-config-missing-cuplogin", Kills: []string{"DISC-19"},
 		Description: "get_edge_config has NameError for _cuplogin (IM&P not resolvable by Expressway-C)",
 		apply:       func(p *Plan) { p.allEdge(func(e *EdgeRole) { e.OmitServices = append(e.OmitServices, "_cuplogin") }) }},
@@ -170,6 +172,22 @@ func FaultsFor(id string) []string {
 // ErrUnknownFault names a fault that is not in the catalogue.
 var ErrUnknownFault = errors.New("fakesite: unknown fault")
 
+// edit applies f to the named roles that exist.
+func (p *Plan) edit(f func(*Role), names ...string) {
+	for _, n := range names {
+		if r := p.Role(n); r != nil {
+			f(r)
+		}
+	}
+}
+
+// editDNS applies f to a DNS view if the plan has it.
+func (p *Plan) editDNS(view string, f func(*DNSRole)) {
+	if v := p.DNSView(view); v != nil {
+		f(v)
+	}
+}
+
 func (p *Plan) allUCM(f func(*UCMRole)) {
 	for _, r := range p.RolesOf(KindUCM) {
 		f(r.UCM)
@@ -185,6 +203,9 @@ func (p *Plan) allEdge(f func(*EdgeRole)) {
 // drop removes every record owned by owner from a view.
 func (p *Plan) drop(view, owner string) {
 	v := p.DNSView(view)
+	if v == nil {
+		return
+	}
 	var out []string
 	for _, l := range v.Records {
 		if !strings.HasPrefix(l, owner+" ") {
@@ -196,7 +217,11 @@ func (p *Plan) drop(view, owner string) {
 
 // copy copies the records owned by owner from one view to another.
 func (p *Plan) copy(from, to, owner string) {
-	for _, l := range p.DNSView(from).Records {
+	src := p.DNSView(from)
+	if src == nil {
+		return
+	}
+	for _, l := range src.Records {
 		if strings.HasPrefix(l, owner+" ") {
 			p.add(to, l)
 		}
@@ -205,12 +230,18 @@ func (p *Plan) copy(from, to, owner string) {
 
 func (p *Plan) add(view string, rr string) {
 	v := p.DNSView(view)
+	if v == nil {
+		return
+	}
 	v.Records = append(v.Records, rr)
 }
 
 // replace rewrites old to new in the records owned by owner.
 func (p *Plan) replace(view, owner, old, new string) {
 	v := p.DNSView(view)
+	if v == nil {
+		return
+	}
 	for i, l := range v.Records {
 		if strings.HasPrefix(l, owner+" ") {
 			v.Records[i] = strings.Replace(l, old, new, 1)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -86,13 +87,22 @@ func Load(name string, data []byte, env Env) (*Site, error) {
 
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
+	var errs []*FieldError
 	if err := dec.Decode(site); err != nil {
-		return nil, yamlError(name, err, site.lines)
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, yamlError(name, err, site.lines)
+		}
+		// Unknown keys and wrong types leave the rest decoded: check
+		// that too, so every problem is reported at once.
+		errs = yamlError(name, err, site.lines).(*LoadError).Errs
 	}
 	v := &validator{site: site, env: env}
 	v.validate()
-	if len(v.errs) > 0 {
-		return nil, &LoadError{v.errs}
+	errs = append(errs, v.errs...)
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+		return nil, &LoadError{errs}
 	}
 	return site, nil
 }

@@ -157,6 +157,16 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 	}
 }
 
+// TestLoadReportsTypeAndValueErrorsTogether: an unknown key does not hide a
+// bad port further down.
+func TestLoadReportsTypeAndValueErrorsTogether(t *testing.T) {
+	_, err := target.Load("t.yaml", []byte("kind: embedded\nbogus: 1\nlimits:\n  rps: -1\n"), env(nil))
+	var le *target.LoadError
+	if !errors.As(err, &le) || len(le.Errs) != 2 || le.Errs[0].Field != "bogus" || le.Errs[1].Field != "limits.rps" {
+		t.Fatalf("want the unknown key and the negative rps, got %v", err)
+	}
+}
+
 func TestEmbeddedKindNeedsNothingElse(t *testing.T) {
 	s, err := target.Load("e.yaml", []byte("kind: embedded\nembedded:\n  faults: [dns-tcp-refused]\n"), env(nil))
 	if err != nil {

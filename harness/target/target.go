@@ -256,7 +256,7 @@ func (t *Target) DialContext(w Where) func(ctx context.Context, network, addr st
 		if a, err := netip.ParseAddr(host); err == nil {
 			addrs = []netip.Addr{a}
 		} else {
-			addrs, _, err = t.DNS(w).LookupHost(ctx, host)
+			addrs, _, err = t.LookupHost(ctx, w, host)
 			if err != nil {
 				return nil, fmt.Errorf("target: dial %s from %s: %s %w: %w", addr, w, host, ErrNoAddress, err)
 			}
