@@ -131,7 +131,7 @@ func TestBadUsage(t *testing.T) {
 		{"unknown flag", []string{"--nope"}, 2},
 		{"unknown role", []string{"--bundle", bundle, "--role", "nosuch.example.com"}, 1},
 		{"missing bundle", []string{"--bundle", filepath.Join(t.TempDir(), "none.json"), "--role", "dns-inside"}, 1},
-		{"port taken", []string{"--bundle", bundle, "--role", "ucm1.example.com", "--addr", "256.0.0.1:1"}, 1},
+		{"bad address", []string{"--bundle", bundle, "--role", "ucm1.example.com", "--addr", "256.0.0.1:1"}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := run(context.Background(), tc.args, io.Discard, io.Discard); got != tc.want {

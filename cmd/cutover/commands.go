@@ -27,8 +27,9 @@ func newRunCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run the checks against a target and print a summary per capability",
-		Long: `Run the checks against a target: "embedded" (default, in-process fakes)
-or a target file (lab site, or kind: embedded with faults).
+		Long: `Run the checks against a target: "embedded" (default, in-process fakes),
+"containers" (the same fakes in Docker on inside/DMZ/outside networks), or a
+target file (lab site, or kind: embedded with faults).
 Exit status: 0 all selected checks passed, 1 a check failed (or, with
 --repeat, a verdict changed between runs), 2 usage or configuration error.`,
 		Args: cobra.NoArgs,
@@ -92,7 +93,7 @@ Exit status: 0 all selected checks passed, 1 a check failed (or, with
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&targetSpec, "target", runner.BuiltinEmbedded, `"embedded" or a target file`)
+	f.StringVar(&targetSpec, "target", runner.BuiltinEmbedded, `"embedded", "containers" (needs Docker) or a target file`)
 	f.StringVar(&tags, "tags", "", `tag expression, e.g. "@discovery && ~@DISC-03"`)
 	f.StringVar(&reportDir, "report", "", "write junit.xml, cucumber.json and report.html here")
 	f.IntVar(&concurrency, "concurrency", 4, "scenarios run at once")

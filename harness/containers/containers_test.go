@@ -1,0 +1,197 @@
+package containers_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/testcontainers/testcontainers-go/network"
+
+	"example.com/cutover/features"
+	"example.com/cutover/harness/containers"
+	"example.com/cutover/harness/embedded"
+	"example.com/cutover/harness/fakesite"
+	"example.com/cutover/harness/report"
+	"example.com/cutover/harness/runner"
+)
+
+// requireDocker skips the test when no Docker engine answers: the
+// containers tier runs wherever one does (make test on CI), embedded always.
+func requireDocker(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := containers.Available(ctx); err != nil {
+		t.Skipf("containers tier skipped: %v", err)
+	}
+}
+
+func runID(t *testing.T) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return "test-" + hex.EncodeToString(b)
+}
+
+// noLeftovers fails the test if anything labelled with the run survives.
+func noLeftovers(t *testing.T, id string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	left, err := containers.Leftovers(ctx, id)
+	if err != nil {
+		t.Errorf("run %s: list leftovers: %v", id, err)
+	}
+	if len(left) > 0 {
+		t.Errorf("run %s: left behind after Close: %v", id, left)
+	}
+}
+
+func failedIDs(r *report.Run) []string {
+	var out []string
+	for _, c := range r.Failed() {
+		out = append(out, c.ID)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestSuite runs the unmodified feature suite against the containers site,
+// healthy and faulted, and requires the verdicts of the embedded site with
+// the same faults.
+func TestSuite(t *testing.T) {
+	requireDocker(t)
+	for _, tc := range []struct {
+		name   string
+		faults []string
+	}{
+		{"healthy", nil},
+		{"faulted", []string{"uds-srv-visible-outside", "edge-san-missing-domain"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			et, err := embedded.Start(ctx, embedded.WithFaults(tc.faults...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer et.Close()
+			want, err := runner.Run(ctx, runner.Options{Target: et, FS: features.FS})
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			id := runID(t)
+			began := time.Now()
+			ct, err := containers.Start(ctx, containers.WithFaults(tc.faults...), containers.WithRunID(id))
+			t.Cleanup(func() {
+				if ct != nil {
+					if err := ct.Close(); err != nil {
+						t.Errorf("close: %v", err)
+					}
+				}
+				noLeftovers(t, id)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("containers site %q started in %v", ct.Site.Name, time.Since(began).Round(time.Millisecond))
+			got, err := runner.Run(ctx, runner.Options{Target: ct, FS: features.FS})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Checks) != len(want.Checks) {
+				t.Errorf("faults %v: containers ran %d checks, embedded %d", tc.faults, len(got.Checks), len(want.Checks))
+			}
+			if g, w := failedIDs(got), failedIDs(want); !slices.Equal(g, w) {
+				t.Errorf("faults %v: containers fail %v, embedded fails %v", tc.faults, g, w)
+				for _, c := range got.Failed() {
+					t.Logf("%s: %s", c.ID, c.Error)
+				}
+			}
+			if tc.faults == nil && len(got.Failed()) > 0 {
+				t.Errorf("healthy containers site fails %v", failedIDs(got))
+			}
+		})
+	}
+}
+
+// TestSweep proves that resources of a dead run are removed and those of a
+// live run are kept.
+func TestSweep(t *testing.T) {
+	requireDocker(t)
+	ctx := context.Background()
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	mk := func(id string, pid int) {
+		t.Helper()
+		t.Cleanup(func() { noLeftovers(t, id) })
+		_, err := network.New(ctx, network.WithLabels(map[string]string{
+			containers.LabelManaged: "true", containers.LabelRun: id,
+			containers.LabelPID: strconv.Itoa(pid), containers.LabelHost: host,
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadRun, liveRun := runID(t), runID(t)
+	mk(deadRun, dead.Process.Pid)
+	mk(liveRun, os.Getpid())
+	if _, err := containers.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	noLeftovers(t, deadRun)
+	left, err := containers.Leftovers(ctx, liveRun)
+	if err != nil || len(left) != 1 {
+		t.Errorf("live run %s: want its network kept, got %v (err %v)", liveRun, left, err)
+	}
+	// The live run is ours: remove it as its Close would.
+	cmd := exec.Command("docker", "network", "prune", "-f", "--filter", "label="+containers.LabelRun+"="+liveRun)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("docker network prune: %v: %s", err, out)
+	}
+}
+
+func TestTopology(t *testing.T) {
+	plan := fakesite.Default()
+	zones, nodes, err := containers.Topology(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"inside", "dmz", "outside"}; !slices.Equal(zones, want) {
+		t.Errorf("zones: want %v, got %v", want, zones)
+	}
+	if len(nodes) != len(plan.Roles) {
+		t.Fatalf("want one node per role (%d), got %d", len(plan.Roles), len(nodes))
+	}
+	for i, n := range nodes {
+		if dns := n.Kind == fakesite.KindDNS; dns != (i >= len(nodes)-2) {
+			t.Errorf("node %d %s: DNS views must come last", i, n.Role)
+		}
+	}
+	// A role added later joins by data alone.
+	plan.Roles = append(plan.Roles, fakesite.Role{Name: "sbc1.example.com", Kind: "sbc", Zones: []string{"dmz", "carrier"}})
+	zones, nodes, err = containers.Topology(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"inside", "dmz", "outside", "carrier"}; !slices.Equal(zones, want) {
+		t.Errorf("zones with a new role: want %v, got %v", want, zones)
+	}
+	i := slices.IndexFunc(nodes, func(n containers.Node) bool { return n.Role == "sbc1.example.com" })
+	if i < 0 || nodes[i].Face != "dmz" {
+		t.Errorf("new role: want it laid out facing dmz, got %+v", nodes)
+	}
+	plan.Roles = append(plan.Roles, fakesite.Role{Name: "lost.example.com", Kind: "ucm"})
+	if _, _, err := containers.Topology(plan); err == nil {
+		t.Error("a role in no zone: want an error, got none")
+	}
+}
