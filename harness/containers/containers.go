@@ -127,8 +127,8 @@ func Start(ctx context.Context, opts ...Option) (_ *target.Target, err error) {
 			return nil, err
 		}
 	}
-	plan := fakesite.Default()
-	if err := plan.Apply(cfg.faults...); err != nil {
+	plan, bundle, err := fakesite.Build("containers", cfg.site)
+	if err != nil {
 		return nil, err
 	}
 	zones, nodes, err := Topology(plan)
@@ -136,19 +136,6 @@ func Start(ctx context.Context, opts ...Option) (_ *target.Target, err error) {
 		return nil, err
 	}
 	site := plan.Site
-	site.Name = "containers"
-	if len(plan.Faults) > 0 {
-		site.Name += "+" + strings.Join(plan.Faults, ",")
-	}
-	if cfg.name != "" {
-		site.Name = cfg.name
-	}
-	if cfg.timeout > 0 {
-		site.Limits.Timeout = target.Duration(cfg.timeout)
-	}
-	if cfg.budget > 0 {
-		site.Discovery.Budget = target.Duration(cfg.budget)
-	}
 	site.ConnectTo = nil
 
 	d, err := connect(ctx, cfg.logger)
@@ -173,14 +160,6 @@ func Start(ctx context.Context, opts ...Option) (_ *target.Target, err error) {
 		return nil, err
 	}
 	cfg.logger.Printf("containers: image %s (built: %t) ready in %v", img.Ref, img.Built, time.Since(began).Round(time.Millisecond))
-	bundle, err := fakesite.NewBundle(plan)
-	if err != nil {
-		return nil, err
-	}
-	if site.Roots, err = bundle.Roots(); err != nil {
-		return nil, err
-	}
-	site.CAPEM = bundle.CAPEM
 
 	// From here on resources exist: the cleanup is registered before any
 	// is created and finds them by the run's labels, so a container whose

@@ -1,6 +1,7 @@
 package containers
 
 import (
+	"example.com/cutover/harness/fakesite"
 	"fmt"
 	"io"
 	"strings"
@@ -13,10 +14,7 @@ import (
 type Option func(*config) error
 
 type config struct {
-	name       string
-	faults     []string
-	timeout    time.Duration
-	budget     time.Duration
+	site       fakesite.Settings
 	logger     log.Logger
 	buildLog   io.Writer
 	fakeBinary string
@@ -37,21 +35,21 @@ func defaultConfig() *config {
 // WithFaults injects faults by catalogue name (fakesite.Catalogue), applied
 // to the plan before any container starts, exactly as harness/embedded does.
 func WithFaults(names ...string) Option {
-	return func(c *config) error { c.faults = append(c.faults, names...); return nil }
+	return func(c *config) error { c.site.Faults = append(c.site.Faults, names...); return nil }
 }
 
 // WithName names the site in reports (default "containers", or
 // "containers+fault,…" with faults).
-func WithName(name string) Option { return func(c *config) error { c.name = name; return nil } }
+func WithName(name string) Option { return func(c *config) error { c.site.Name = name; return nil } }
 
 // WithTimeout sets the per-call timeout of the target (default: the plan's, 3s).
 func WithTimeout(d time.Duration) Option {
-	return func(c *config) error { c.timeout = d; return nil }
+	return func(c *config) error { c.site.Timeout = d; return nil }
 }
 
 // WithBudget sets the client discovery budget (default: the plan's, 5s).
 func WithBudget(d time.Duration) Option {
-	return func(c *config) error { c.budget = d; return nil }
+	return func(c *config) error { c.site.Budget = d; return nil }
 }
 
 // WithLogger receives testcontainers-go's log lines (default: discarded, so

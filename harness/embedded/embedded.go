@@ -21,28 +21,23 @@ var ErrUnknownFault = fakesite.ErrUnknownFault
 // Option tunes the embedded site.
 type Option func(*config)
 
-type config struct {
-	name    string
-	faults  []string
-	timeout time.Duration
-	budget  time.Duration
-}
+type config = fakesite.Settings
 
 // WithFaults injects faults by catalogue name (fakesite.Catalogue).
 func WithFaults(names ...string) Option {
-	return func(c *config) { c.faults = append(c.faults, names...) }
+	return func(c *config) { c.Faults = append(c.Faults, names...) }
 }
 
 // WithName names the site in reports (default "embedded", or
 // "embedded+fault,…" with faults).
-func WithName(name string) Option { return func(c *config) { c.name = name } }
+func WithName(name string) Option { return func(c *config) { c.Name = name } }
 
 // WithTimeout sets the per-call timeout of the target (default 3s).
-func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+func WithTimeout(d time.Duration) Option { return func(c *config) { c.Timeout = d } }
 
 // WithBudget sets the client discovery budget (default 5s: nothing here
 // needs the real 20s; the budget still bounds every discovery).
-func WithBudget(d time.Duration) Option { return func(c *config) { c.budget = d } }
+func WithBudget(d time.Duration) Option { return func(c *config) { c.Budget = d } }
 
 // Start builds the site with the given faults and starts every fake. The
 // returned Target's Close stops them.
@@ -51,28 +46,11 @@ func Start(ctx context.Context, opts ...Option) (_ *target.Target, err error) {
 	for _, o := range opts {
 		o(c)
 	}
-	plan := fakesite.Default()
-	if err := plan.Apply(c.faults...); err != nil {
-		return nil, err
-	}
-	site := plan.Site
-	if c.name != "" {
-		site.Name = c.name
-	}
-	if c.timeout > 0 {
-		site.Limits.Timeout = target.Duration(c.timeout)
-	}
-	if c.budget > 0 {
-		site.Discovery.Budget = target.Duration(c.budget)
-	}
-	bundle, err := fakesite.NewBundle(plan)
+	plan, bundle, err := fakesite.Build("embedded", *c)
 	if err != nil {
 		return nil, err
 	}
-	if site.Roots, err = bundle.Roots(); err != nil {
-		return nil, err
-	}
-	site.CAPEM = bundle.CAPEM
+	site := plan.Site
 	t := target.New(site)
 	defer func() {
 		if err != nil {

@@ -20,7 +20,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(p.Site.Name)
+	fmt.Println(p.Faults)
 	for _, r := range p.RolesOf(fakesite.KindUCM) {
 		if r.Down {
 			fmt.Println("down:", r.Name)
@@ -35,7 +35,7 @@ func Example() {
 	// ucm ucm3.example.com [inside]
 	// ucm ucmb1.example.com [inside]
 	// edge expe1.example.com [dmz outside]
-	// embedded+uds-top2-dead,cuplogin-srv-missing
+	// [uds-top2-dead cuplogin-srv-missing]
 	// down: ucm1.example.com
 	// down: ucm2.example.com
 	// inside records: 5
@@ -110,4 +110,19 @@ func ExampleBundle_StartRole() {
 	// seen from outside: 20 ucm2.example.com.
 	// seen from outside: 30 ucm3.example.com.
 	// fakesite: role ucm2.example.com is down by plan
+}
+
+// Build is what the embedded and containers targets share: the plan with
+// its faults and settings, and the key material to start it.
+func ExampleBuild() {
+	plan, bundle, err := fakesite.Build("embedded", fakesite.Settings{Faults: []string{"dns-tcp-refused"}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(plan.Site.Name)
+	fmt.Println("trusted roots:", plan.Site.Roots != nil, "certificates:", len(bundle.Certs))
+	// Output:
+	// embedded+dns-tcp-refused
+	// trusted roots: true certificates: 5
 }

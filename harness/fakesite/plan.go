@@ -216,10 +216,52 @@ func (p *Plan) Apply(faults ...string) error {
 		f.apply(p)
 		p.Faults = append(p.Faults, name)
 	}
-	if len(faults) > 0 {
-		p.Site.Name = "embedded+" + strings.Join(p.Faults, ",")
-	}
 	return nil
+}
+
+// Settings are what every way of running the fake site takes: the faults
+// to inject and the few site values a caller may change.
+type Settings struct {
+	// Name labels reports. Default: the runner's base name, with
+	// "+fault,…" when faults are injected.
+	Name   string
+	Faults []string
+	// Timeout bounds each network call (default 3s); Budget bounds each
+	// client discovery (default 5s: nothing here needs the real 20s).
+	Timeout, Budget time.Duration
+}
+
+// Build makes the Default plan with the settings applied and issues its
+// bundle; the site's trust roots come from the bundle. base names the way
+// it runs ("embedded", "containers").
+func Build(base string, s Settings) (*Plan, *Bundle, error) {
+	p := Default()
+	if err := p.Apply(s.Faults...); err != nil {
+		return nil, nil, err
+	}
+	site := p.Site
+	site.Name = base
+	if len(p.Faults) > 0 {
+		site.Name += "+" + strings.Join(p.Faults, ",")
+	}
+	if s.Name != "" {
+		site.Name = s.Name
+	}
+	if s.Timeout > 0 {
+		site.Limits.Timeout = target.Duration(s.Timeout)
+	}
+	if s.Budget > 0 {
+		site.Discovery.Budget = target.Duration(s.Budget)
+	}
+	b, err := NewBundle(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if site.Roots, err = b.Roots(); err != nil {
+		return nil, nil, err
+	}
+	site.CAPEM = b.CAPEM
+	return p, b, nil
 }
 
 // Records returns a DNS view's records with the host addresses added: the
