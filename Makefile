@@ -7,12 +7,12 @@ REPORT      ?= out
 FUZZTIME    ?= 3s
 REPEAT      ?= 20
 
-.PHONY: run test check lint unit selftest repeat fuzz containers-clean
+.PHONY: run test check lint unit selftest repeat fuzz lab
 
 run:
 	$(GO) run ./cmd/cutover run --report $(REPORT)
 
-test: lint unit selftest repeat fuzz
+test: lint unit selftest repeat fuzz lab
 
 check: test
 
@@ -38,3 +38,8 @@ repeat:
 # Each fuzzer briefly (FUZZTIME each).
 fuzz:
 	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
+
+# Lab mode against an independent DNS server: BIND 9 (installed from
+# Debian's packages when missing) serves the site's views.
+lab:
+	bash scripts/lab-bind.sh

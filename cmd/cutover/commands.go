@@ -185,7 +185,7 @@ func listFaults(out io.Writer, asJSON bool) error {
 }
 
 func newFakesCmd() *cobra.Command {
-	var writeTarget string
+	var writeTarget, writeZones, resolverInside, resolverOutside string
 	var faults []string
 	cmd := &cobra.Command{
 		Use:   "fakes",
@@ -196,7 +196,7 @@ mode can be exercised against them: cutover run --target FILE.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			t, err := embedded.Start(ctx, embedded.WithFaults(faults...))
+			t, plan, err := embedded.StartPlan(ctx, embedded.WithFaults(faults...))
 			if err != nil {
 				if errors.Is(err, embedded.ErrUnknownFault) {
 					return usageErr("%v", err)
@@ -208,7 +208,22 @@ mode can be exercised against them: cutover run --target FILE.`,
 			s := t.Site
 			fmt.Fprintf(out, "inside DNS   %s\noutside DNS  %s\n", s.Vantage.Inside.Resolver, s.Vantage.Outside.Resolver)
 			for _, c := range s.ConnectTo {
-				fmt.Fprintf(out, "%-13s→ %s\n", c.From, c.To)
+				fmt.Fprintf(out, "connect      %s → %s\n", c.From, c.To)
+			}
+			if writeZones != "" {
+				files, err := fakesite.WriteZones(plan, writeZones, plan.Site.Domains.Services, "127.0.0.1")
+				if err != nil {
+					return err
+				}
+				for _, f := range files {
+					fmt.Fprintf(out, "zone file    %s\n", f)
+				}
+			}
+			if resolverInside != "" {
+				s.Vantage.Inside.Resolver = resolverInside
+			}
+			if resolverOutside != "" {
+				s.Vantage.Outside.Resolver = resolverOutside
 			}
 			if writeTarget != "" {
 				env, err := embedded.WriteTarget(t, writeTarget)
@@ -231,6 +246,9 @@ mode can be exercised against them: cutover run --target FILE.`,
 		},
 	}
 	cmd.Flags().StringVar(&writeTarget, "write-target", "", "write a lab target file pointing at the fakes")
+	cmd.Flags().StringVar(&writeZones, "write-zones", "", "write the inside and outside DNS views as zone files into this directory (for a real DNS server)")
+	cmd.Flags().StringVar(&resolverInside, "resolver-inside", "", "in the written target, use this ip:port as the inside resolver (e.g. a BIND serving the zones)")
+	cmd.Flags().StringVar(&resolverOutside, "resolver-outside", "", "in the written target, use this ip:port as the outside resolver")
 	cmd.Flags().StringSliceVar(&faults, "fault", nil, "inject a fault (repeatable; see cutover list --faults)")
 	return cmd
 }

@@ -41,14 +41,21 @@ func WithBudget(d time.Duration) Option { return func(c *config) { c.Budget = d 
 
 // Start builds the site with the given faults and starts every fake. The
 // returned Target's Close stops them.
-func Start(ctx context.Context, opts ...Option) (_ *target.Target, err error) {
+func Start(ctx context.Context, opts ...Option) (*target.Target, error) {
+	t, _, err := StartPlan(ctx, opts...)
+	return t, err
+}
+
+// StartPlan is Start that also returns the plan it started (for writing
+// the zones or inspecting the roles).
+func StartPlan(ctx context.Context, opts ...Option) (_ *target.Target, _ *fakesite.Plan, err error) {
 	c := &config{}
 	for _, o := range opts {
 		o(c)
 	}
 	plan, bundle, err := fakesite.Build("embedded", *c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	site := plan.Site
 	t := target.New(site)
@@ -62,14 +69,14 @@ func Start(ctx context.Context, opts ...Option) (_ *target.Target, err error) {
 			// A dead node: its address maps to a port nothing listens on.
 			addr, err := closedPort()
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			site.ConnectTo = append(site.ConnectTo, target.ConnectTo{From: plan.Hosts[r.Name] + ":8443", To: addr})
 			continue
 		}
 		run, err := bundle.StartRole(ctx, r.Name, "127.0.0.1:0")
 		if err != nil {
-			return nil, fmt.Errorf("embedded: %w", err)
+			return nil, nil, fmt.Errorf("embedded: %w", err)
 		}
 		t.OnClose(run.Close)
 		switch r.Kind {
@@ -83,7 +90,7 @@ func Start(ctx context.Context, opts ...Option) (_ *target.Target, err error) {
 			site.ConnectTo = append(site.ConnectTo, target.ConnectTo{From: plan.Hosts[r.Name] + ":8443", To: run.Addr()})
 		}
 	}
-	return t, nil
+	return t, plan, nil
 }
 
 // closedPort returns a loopback address nothing listens on: a dead node.
