@@ -1,8 +1,8 @@
 // Command cutover-fake runs one role of a fake site (harness/fakesite) in
 // the foreground: the entrypoint of the container images that
 // harness/containers builds. It reads the site bundle (Bundle.Marshal JSON)
-// from --bundle, starts the role named by --role on ":53" (DNS views) or
-// ":8443" (every other role), prints one line
+// from --bundle, starts the role named by --role on ":53" (DNS views),
+// ":3128" (client proxies) or ":8443" (every other role), prints one line
 //
 //	cutover-fake: <name> ready on <addr>
 //
@@ -40,7 +40,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	bundleFile := fs.String("bundle", "/bundle.json", "site bundle (JSON written by fakesite.Bundle.Marshal)")
 	name := fs.String("role", "", "name of the role to run (required)")
-	addr := fs.String("addr", "", `listen address (default ":53" for DNS roles, ":8443" otherwise)`)
+	addr := fs.String("addr", "", `listen address (default ":53" for DNS roles, ":3128" for proxies, ":8443" otherwise)`)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -90,8 +90,11 @@ func serve(ctx context.Context, bundleFile, name, addr string, stdout io.Writer)
 
 // listenAddr is where a role of kind listens in its container.
 func listenAddr(kind string) string {
-	if kind == fakesite.KindDNS {
+	switch kind {
+	case fakesite.KindDNS:
 		return ":53"
+	case fakesite.KindProxy:
+		return ":" + fakesite.ProxyPort
 	}
 	return ":8443"
 }

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"slices"
 	"sort"
@@ -198,6 +199,12 @@ func Start(ctx context.Context, opts ...Option) (_ *target.Target, err error) {
 	}
 	cfg.logger.Printf("containers: %d hosts started in %v", split, time.Since(began).Round(time.Millisecond))
 	for name, ip := range ips {
+		r := plan.Role(name)
+		if r.Kind == fakesite.KindProxy {
+			// A vantage point, not a host: clients dial through it.
+			vantage(site, r.Proxy.View).Proxy = net.JoinHostPort(ip, fakesite.ProxyPort)
+			continue
+		}
 		plan.Hosts[name] = ip
 	}
 	// The DNS views publish the containers' addresses (Plan.Records).
@@ -211,15 +218,17 @@ func Start(ctx context.Context, opts ...Option) (_ *target.Target, err error) {
 	}
 	cfg.logger.Printf("containers: %d DNS views started in %v", len(nodes)-split, time.Since(began).Round(time.Millisecond))
 	for _, r := range plan.RolesOf(fakesite.KindDNS) {
-		addr := dnsIPs[r.Name] + ":53"
-		switch r.DNS.View {
-		case "outside":
-			site.Vantage.Outside.Resolver = addr
-		case "inside":
-			site.Vantage.Inside.Resolver = addr
-		}
+		vantage(site, r.DNS.View).Resolver = net.JoinHostPort(dnsIPs[r.Name], "53")
 	}
 	return t, nil
+}
+
+// vantage is the site's vantage point named view.
+func vantage(site *target.Site, view string) *target.Vantage {
+	if view == "outside" {
+		return &site.Vantage.Outside
+	}
+	return &site.Vantage.Inside
 }
 
 // networks creates one bridge network per zone, labelled for the run.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"slices"
@@ -14,11 +16,13 @@ import (
 	"github.com/testcontainers/testcontainers-go/network"
 
 	"example.com/cutover/features"
+	"example.com/cutover/harness/connectproxy"
 	"example.com/cutover/harness/containers"
 	"example.com/cutover/harness/embedded"
 	"example.com/cutover/harness/fakesite"
 	"example.com/cutover/harness/report"
 	"example.com/cutover/harness/runner"
+	"example.com/cutover/harness/target"
 )
 
 // requireDocker skips the test when no Docker engine answers: the
@@ -117,7 +121,34 @@ func TestSuite(t *testing.T) {
 			if tc.faults == nil && len(got.Failed()) > 0 {
 				t.Errorf("healthy containers site fails %v", failedIDs(got))
 			}
+			if tc.faults == nil {
+				vantagesAreIsolated(t, ct)
+			}
 		})
+	}
+}
+
+// vantagesAreIsolated: the vantage points are networks, not just DNS
+// views. An inside client reaches a UCM node's address; an outside client,
+// given that same address, does not (its proxy has no route there).
+func vantagesAreIsolated(t *testing.T, ct *target.Target) {
+	t.Helper()
+	ctx := context.Background()
+	addrs, _, err := ct.LookupHost(ctx, target.Inside, "ucm1.example.com")
+	if err != nil || len(addrs) == 0 {
+		t.Fatalf("ucm1 from inside: %v", err)
+	}
+	ucm1 := net.JoinHostPort(addrs[0].String(), "8443")
+	c, err := ct.DialContext(target.Inside)(ctx, "tcp", ucm1)
+	if err != nil {
+		t.Fatalf("inside client to ucm1 %s: %v", ucm1, err)
+	}
+	c.Close()
+	if c, err := ct.DialContext(target.Outside)(ctx, "tcp", ucm1); err == nil {
+		c.Close()
+		t.Fatalf("outside client reached ucm1's inside address %s", ucm1)
+	} else if !errors.Is(err, connectproxy.ErrRefused) {
+		t.Fatalf("outside client to %s: want the outside proxy to refuse, got %v", ucm1, err)
 	}
 }
 

@@ -81,16 +81,22 @@ func StartPlan(ctx context.Context, opts ...Option) (_ *target.Target, _ *fakesi
 		t.OnClose(run.Close)
 		switch r.Kind {
 		case fakesite.KindDNS:
-			if r.DNS.View == "outside" {
-				site.Vantage.Outside.Resolver = run.Addr()
-			} else {
-				site.Vantage.Inside.Resolver = run.Addr()
-			}
+			vantage(site, r.DNS.View).Resolver = run.Addr()
+		case fakesite.KindProxy:
+			vantage(site, r.Proxy.View).Proxy = run.Addr()
 		default:
 			site.ConnectTo = append(site.ConnectTo, target.ConnectTo{From: plan.Hosts[r.Name] + ":8443", To: run.Addr()})
 		}
 	}
 	return t, plan, nil
+}
+
+// vantage is the site's vantage point named view.
+func vantage(site *target.Site, view string) *target.Vantage {
+	if view == "outside" {
+		return &site.Vantage.Outside
+	}
+	return &site.Vantage.Inside
 }
 
 // closedPort returns a loopback address nothing listens on: a dead node.

@@ -35,6 +35,8 @@ func Example() {
 	// ucm ucm3.example.com [inside]
 	// ucm ucmb1.example.com [inside]
 	// edge expe1.example.com [dmz outside]
+	// proxy client-inside [inside dmz]
+	// proxy client-outside [outside]
 	// [uds-top2-dead cuplogin-srv-missing]
 	// down: ucm1.example.com
 	// down: ucm2.example.com

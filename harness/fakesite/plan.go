@@ -31,7 +31,13 @@ const (
 	KindDNS  = "dns"
 	KindUCM  = "ucm"
 	KindEdge = "edge"
+	// KindProxy is a vantage point: an HTTP CONNECT proxy on the networks
+	// a client there reaches; the target dials through it.
+	KindProxy = "proxy"
 )
+
+// ProxyPort is where a client proxy listens in a container.
+const ProxyPort = "3128"
 
 // Network zones of the site (containers put roles on these networks).
 const (
@@ -67,9 +73,16 @@ type Role struct {
 	DNSNames []string `json:"dns_names,omitempty"`
 	SRVNames []string `json:"srv_names,omitempty"`
 
-	DNS  *DNSRole  `json:"dns,omitempty"`
-	UCM  *UCMRole  `json:"ucm,omitempty"`
-	Edge *EdgeRole `json:"edge,omitempty"`
+	DNS   *DNSRole   `json:"dns,omitempty"`
+	UCM   *UCMRole   `json:"ucm,omitempty"`
+	Edge  *EdgeRole  `json:"edge,omitempty"`
+	Proxy *ProxyRole `json:"proxy,omitempty"`
+}
+
+// ProxyRole is where a client stands.
+type ProxyRole struct {
+	// View is the vantage point it is: "inside" or "outside".
+	View string `json:"view"`
 }
 
 // DNSRole is one DNS view.
@@ -172,6 +185,12 @@ func Default() *Plan {
 		DNSNames: []string{"expe1.example.com", "collab-edge.example.com"},
 		SRVNames: []string{"_collab-edge._tls.emea.example.com"},
 		Edge:     &EdgeRole{}})
+	// The clients: inside reaches the inside network and the DMZ, outside
+	// only the outside network (where Expressway-E also has a leg).
+	p.Roles = append(p.Roles,
+		Role{Name: "client-inside", Kind: KindProxy, Zones: []string{ZoneInside, ZoneDMZ}, Proxy: &ProxyRole{View: "inside"}},
+		Role{Name: "client-outside", Kind: KindProxy, Zones: []string{ZoneOutside}, Proxy: &ProxyRole{View: "outside"}},
+	)
 	return p
 }
 

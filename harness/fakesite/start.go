@@ -14,6 +14,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"example.com/cutover/harness/connectproxy"
 	"example.com/cutover/harness/dnsfake"
 	"example.com/cutover/harness/expressway"
 	"example.com/cutover/harness/pki"
@@ -47,7 +48,7 @@ func NewBundle(p *Plan) (*Bundle, error) {
 	}
 	b := &Bundle{Plan: p, CAPEM: ca.CertPEM, Certs: map[string]PEMPair{}}
 	for _, r := range p.Roles {
-		if r.Kind == KindDNS {
+		if r.Kind == KindDNS || r.Kind == KindProxy {
 			continue
 		}
 		issuer := ca
@@ -155,6 +156,8 @@ func (b *Bundle) StartRole(ctx context.Context, name, addr string) (Running, err
 			return nil, err
 		}
 		return expressway.Start(ctx, b.edgeOptions(r, cert, addr)...)
+	case KindProxy:
+		return connectproxy.Start(ctx, connectproxy.WithAddr(addr), connectproxy.WithTimeout(b.Plan.Site.Limits.Timeout.D()))
 	}
 	return nil, fmt.Errorf("fakesite: role %s: unknown kind %q", name, r.Kind)
 }

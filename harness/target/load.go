@@ -238,6 +238,8 @@ func (v *validator) validate() {
 	v.domain("domains.imp", s.Domains.IMP, false)
 	v.hostPort("vantage.inside.resolver", s.Vantage.Inside.Resolver, true, true)
 	v.hostPort("vantage.outside.resolver", s.Vantage.Outside.Resolver, true, true)
+	v.hostPort("vantage.inside.proxy", s.Vantage.Inside.Proxy, true, false)
+	v.hostPort("vantage.outside.proxy", s.Vantage.Outside.Proxy, true, false)
 
 	if len(s.UCM) == 0 {
 		v.fail("ucm", "at least one UCM cluster is required")

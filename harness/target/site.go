@@ -79,10 +79,16 @@ type Vantages struct {
 	Outside Vantage `yaml:"outside"`
 }
 
-// Vantage is one point of view: the DNS resolver a client there uses.
+// Vantage is one point of view: the DNS resolver a client there uses and,
+// optionally, the HTTP CONNECT proxy its connections go through.
 type Vantage struct {
 	// Resolver is "ip:port" of the DNS server clients there ask.
 	Resolver string `yaml:"resolver"`
+	// Proxy is "ip:port" of an HTTP CONNECT proxy that stands where the
+	// client would (e.g. outside the corporate network): every connection
+	// from this vantage is made from there, so it reaches only what a
+	// client there reaches. Empty: dial directly.
+	Proxy string `yaml:"proxy,omitempty"`
 }
 
 // Cluster is one UCM cluster.

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"example.com/cutover/harness/connectproxy"
 	"example.com/cutover/harness/dnsclient"
 )
 
@@ -244,7 +245,9 @@ var ErrNoAddress = errors.New("does not resolve")
 
 // DialContext dials "host:port" as a client at w would: the name is resolved
 // through w's DNS (so a name that does not resolve there cannot be reached),
-// then connect_to may redirect the connection.
+// connect_to may redirect the connection, and with a vantage proxy the
+// connection is made from the proxy (so an address the vantage cannot reach
+// is not reached).
 func (t *Target) DialContext(w Where) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	d := &net.Dialer{Timeout: t.Timeout()}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -261,10 +264,17 @@ func (t *Target) DialContext(w Where) func(ctx context.Context, network, addr st
 				return nil, fmt.Errorf("target: dial %s from %s: %s %w: %w", addr, w, host, ErrNoAddress, err)
 			}
 		}
+		proxy := t.proxy(w)
 		var errs []error
 		for _, a := range addrs {
 			to := t.connectTo(host, a, port)
-			c, err := d.DialContext(ctx, network, to)
+			var c net.Conn
+			var err error
+			if proxy != "" {
+				c, err = connectproxy.Dial(ctx, d, proxy, to)
+			} else {
+				c, err = d.DialContext(ctx, network, to)
+			}
 			if err == nil {
 				return c, nil
 			}
@@ -272,6 +282,14 @@ func (t *Target) DialContext(w Where) func(ctx context.Context, network, addr st
 		}
 		return nil, fmt.Errorf("target: dial %s from %s: %w", addr, w, errors.Join(errs...))
 	}
+}
+
+// proxy is the vantage's CONNECT proxy, or "".
+func (t *Target) proxy(w Where) string {
+	if w == Outside {
+		return t.Site.Vantage.Outside.Proxy
+	}
+	return t.Site.Vantage.Inside.Proxy
 }
 
 // connectTo applies the connect_to map: an ip:port entry wins over a

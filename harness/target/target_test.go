@@ -3,9 +3,12 @@ package target
 import (
 	"context"
 	"errors"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
+
+	"example.com/cutover/harness/connectproxy"
 )
 
 func TestConnectToPrecedence(t *testing.T) {
@@ -71,5 +74,39 @@ func TestDialUnresolvableNameFails(t *testing.T) {
 	_, err := tg.DialContext(Inside)(context.Background(), "tcp", "nowhere.example.com:8443")
 	if !errors.Is(err, ErrNoAddress) {
 		t.Fatalf("want ErrNoAddress, got %v", err)
+	}
+}
+
+// TestDialThroughVantageProxy: with a proxy, connections leave from it.
+func TestDialThroughVantageProxy(t *testing.T) {
+	target, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	go func() {
+		if c, err := target.Accept(); err == nil {
+			c.Close()
+		}
+	}()
+	p, err := connectproxy.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	tg := New(&Site{Vantage: Vantages{Outside: Vantage{Proxy: p.Addr()}}, Limits: Limits{Timeout: Duration(2e9)}})
+	c, err := tg.DialContext(Outside)(context.Background(), "tcp", target.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if got := p.Received(); len(got) != 1 || got[0] != target.Addr().String() {
+		t.Fatalf("proxy saw %v, want one CONNECT to %s", got, target.Addr())
+	}
+	if _, err := tg.DialContext(Inside)(context.Background(), "tcp", target.Addr().String()); err != nil {
+		t.Fatalf("inside has no proxy and dials directly: %v", err)
+	}
+	if n := len(p.Received()); n != 1 {
+		t.Fatalf("the inside dial went through the outside proxy (%d CONNECTs)", n)
 	}
 }
