@@ -8,7 +8,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -112,23 +111,15 @@ type Server struct {
 // Start validates opts and serves get_edge_config over HTTPS, returning
 // once the socket listens. WithCertificate is required.
 func Start(ctx context.Context, opts ...Option) (*Server, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("expressway: start: %w", err)
-	}
 	cfg := defaultConfig()
-	for _, o := range opts {
-		if err := o(&cfg); err != nil {
-			return nil, fmt.Errorf("expressway: option: %w", err)
-		}
+	if err := httpx.Configure(ctx, "expressway", &cfg, opts); err != nil {
+		return nil, err
 	}
-	if cfg.cert == nil {
-		return nil, errors.New("expressway: option: WithCertificate is required")
-	}
-	s := &Server{cfg: cfg, edge: defaultEdge(cfg.hostname)}
+	s := &Server{cfg: cfg, edge: defaultEdge(cfg.Hostname)}
 	if cfg.edge != nil {
 		s.edge = withPorts(*cfg.edge)
 	}
-	hs, err := httpx.ServeTLS(cfg.addr, *cfg.cert, s)
+	hs, err := httpx.ServeTLS(cfg.Addr, *cfg.Cert, s)
 	if err != nil {
 		return nil, fmt.Errorf("expressway: listen: %w", err)
 	}

@@ -17,9 +17,7 @@ type User struct {
 }
 
 type config struct {
-	addr        string
-	cert        *tls.Certificate
-	hostname    string
+	httpx.Fake
 	domains     []string
 	users       []User
 	services    []Service
@@ -35,9 +33,8 @@ type config struct {
 // ucm1.example.com and _cuplogin to imp1.example.com, both on 8443.
 func defaultConfig() config {
 	return config{
-		addr:     "127.0.0.1:0",
-		hostname: "expe1.example.com",
-		domains:  []string{"example.com"},
+		Fake:    httpx.Fake{Addr: "127.0.0.1:0", Hostname: "expe1.example.com"},
+		domains: []string{"example.com"},
 		services: []Service{
 			{Name: "_cisco-uds", Servers: []Target{{Priority: 1, Weight: 1, Port: 8443, Address: "ucm1.example.com"}}},
 			{Name: "_cuplogin", Servers: []Target{{Priority: 1, Weight: 1, Port: 8443, Address: "imp1.example.com"}}},
@@ -60,30 +57,18 @@ func defaultEdge(host string) Edge {
 
 // WithAddr sets the listen address; default 127.0.0.1:0.
 func WithAddr(addr string) Option {
-	return func(c *config) error { c.addr = addr; return nil }
+	return func(c *config) error { return c.SetAddr(addr) }
 }
 
 // WithCertificate sets the Expressway-E server certificate; required.
 func WithCertificate(cert tls.Certificate) Option {
-	return func(c *config) error {
-		if len(cert.Certificate) == 0 {
-			return errors.New("empty certificate")
-		}
-		c.cert = &cert
-		return nil
-	}
+	return func(c *config) error { return c.SetCertificate(cert) }
 }
 
 // WithHostname sets this node's FQDN, used by the default Edge; default
 // expe1.example.com.
 func WithHostname(fqdn string) Option {
-	return func(c *config) error {
-		if fqdn == "" || strings.ContainsAny(fqdn, "/: ") {
-			return fmt.Errorf("bad hostname %q", fqdn)
-		}
-		c.hostname = fqdn
-		return nil
-	}
+	return func(c *config) error { return c.SetHostname(fqdn) }
 }
 
 // WithDomains sets the discovery domains served, each under

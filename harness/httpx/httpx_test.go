@@ -3,6 +3,7 @@ package httpx
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -168,5 +169,36 @@ func TestRecorder(t *testing.T) {
 	}
 	if _, ok := MatchStatus(nil, "/a"); ok {
 		t.Fatal("MatchStatus with no rules matched")
+	}
+}
+
+// fakeCfg is a fake's config as the fakes write it: httpx.Fake embedded.
+type fakeCfg struct {
+	Fake
+}
+
+type fakeOpt func(*fakeCfg) error
+
+func TestConfigure(t *testing.T) {
+	ctx := context.Background()
+	cfg := fakeCfg{Fake: Fake{Addr: "127.0.0.1:0"}}
+	err := Configure(ctx, "demo", &cfg, []fakeOpt{func(c *fakeCfg) error { return c.SetHostname("a.example.com") }})
+	if err == nil || err.Error() != "demo: option: WithCertificate is required" {
+		t.Fatalf("no certificate: got %v", err)
+	}
+	err = Configure(ctx, "demo", &cfg, []fakeOpt{func(c *fakeCfg) error { return c.SetHostname("bad/name") }})
+	if err == nil || !strings.HasPrefix(err.Error(), "demo: option: bad hostname") {
+		t.Fatalf("bad hostname: got %v", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := Configure(cctx, "demo", &cfg, []fakeOpt(nil)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("done context: got %v", err)
+	}
+	if err := cfg.SetCertificate(tls.Certificate{}); err == nil {
+		t.Fatal("empty certificate accepted")
+	}
+	if err := cfg.SetAddr(""); err == nil {
+		t.Fatal("empty address accepted")
 	}
 }

@@ -28,9 +28,7 @@ type Device struct {
 }
 
 type config struct {
-	addr        string
-	cert        *tls.Certificate
-	hostname    string
+	httpx.Fake
 	version     string
 	nodes       []string
 	users       []User
@@ -45,40 +43,27 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		addr:     "127.0.0.1:0",
-		hostname: "ucm1.example.com",
-		version:  "14.0.1.13900(155)",
-		realm:    "Cisco Web Services Realm",
-		hidden:   map[string]bool{},
+		Fake:    httpx.Fake{Addr: "127.0.0.1:0", Hostname: "ucm1.example.com"},
+		version: "14.0.1.13900(155)",
+		realm:   "Cisco Web Services Realm",
+		hidden:  map[string]bool{},
 	}
 }
 
 // WithAddr sets the listen address; default 127.0.0.1:0.
 func WithAddr(addr string) Option {
-	return func(c *config) error { c.addr = addr; return nil }
+	return func(c *config) error { return c.SetAddr(addr) }
 }
 
 // WithCertificate sets the Tomcat certificate; required.
 func WithCertificate(cert tls.Certificate) Option {
-	return func(c *config) error {
-		if len(cert.Certificate) == 0 {
-			return errors.New("empty certificate")
-		}
-		c.cert = &cert
-		return nil
-	}
+	return func(c *config) error { return c.SetCertificate(cert) }
 }
 
 // WithHostname sets this node's FQDN, used in the URIs the fake returns as
 // https://<fqdn>:8443/...; default ucm1.example.com.
 func WithHostname(fqdn string) Option {
-	return func(c *config) error {
-		if fqdn == "" || strings.ContainsAny(fqdn, "/: ") {
-			return fmt.Errorf("bad hostname %q", fqdn)
-		}
-		c.hostname = fqdn
-		return nil
-	}
+	return func(c *config) error { return c.SetHostname(fqdn) }
 }
 
 // WithVersion sets the UDS version string; default "14.0.1.13900(155)".

@@ -54,23 +54,15 @@ type Server struct {
 // Start validates opts and serves UDS over HTTPS, returning once the
 // socket listens. WithCertificate is required.
 func Start(ctx context.Context, opts ...Option) (*Server, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("ucm: start: %w", err)
-	}
 	cfg := defaultConfig()
-	for _, o := range opts {
-		if err := o(&cfg); err != nil {
-			return nil, fmt.Errorf("ucm: option: %w", err)
-		}
-	}
-	if cfg.cert == nil {
-		return nil, errors.New("ucm: option: WithCertificate is required")
+	if err := httpx.Configure(ctx, "ucm", &cfg, opts); err != nil {
+		return nil, err
 	}
 	if len(cfg.nodes) == 0 {
-		cfg.nodes = []string{cfg.hostname}
+		cfg.nodes = []string{cfg.Hostname}
 	}
 	s := &Server{cfg: cfg}
-	hs, err := httpx.ServeTLS(cfg.addr, *cfg.cert, s)
+	hs, err := httpx.ServeTLS(cfg.Addr, *cfg.Cert, s)
 	if err != nil {
 		return nil, fmt.Errorf("ucm: listen: %w", err)
 	}
@@ -129,7 +121,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) uri(path string) string {
-	return "https://" + s.cfg.hostname + ":" + udsPort + path
+	return "https://" + s.cfg.Hostname + ":" + udsPort + path
 }
 
 func (s *Server) lookup(match func(User) bool) (User, bool) {
@@ -171,7 +163,7 @@ func (s *Server) clusterUser(w http.ResponseWriter, r *http.Request) {
 	}
 	home := u.HomeCluster
 	if home == "" {
-		home = s.cfg.hostname
+		home = s.cfg.Hostname
 	}
 	if s.cfg.wrongHome != "" {
 		home = s.cfg.wrongHome

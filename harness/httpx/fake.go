@@ -1,0 +1,73 @@
+package httpx
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Fake is what every HTTPS fake is configured with: where it listens, the
+// certificate it presents and the host name it answers as. A fake's config
+// embeds it; its WithAddr, WithCertificate and WithHostname options call the
+// setters, which validate.
+type Fake struct {
+	// Addr is the listen address; default 127.0.0.1:0.
+	Addr string
+	// Cert is the server certificate; required.
+	Cert *tls.Certificate
+	// Hostname is the FQDN the fake answers as (in URIs it returns).
+	Hostname string
+}
+
+// FakeBase gives Configure the embedded Fake of any config.
+func (f *Fake) FakeBase() *Fake { return f }
+
+// SetAddr sets the listen address.
+func (f *Fake) SetAddr(addr string) error {
+	if addr == "" {
+		return errors.New("empty listen address")
+	}
+	f.Addr = addr
+	return nil
+}
+
+// SetCertificate sets the server certificate.
+func (f *Fake) SetCertificate(cert tls.Certificate) error {
+	if len(cert.Certificate) == 0 {
+		return errors.New("empty certificate")
+	}
+	f.Cert = &cert
+	return nil
+}
+
+// SetHostname sets the FQDN the fake answers as.
+func (f *Fake) SetHostname(fqdn string) error {
+	if fqdn == "" || strings.ContainsAny(fqdn, "/: ") {
+		return fmt.Errorf("bad hostname %q", fqdn)
+	}
+	f.Hostname = fqdn
+	return nil
+}
+
+// Configure is the start of every fake's Start: it refuses a done context,
+// applies the options to cfg (which holds the defaults) and requires a
+// certificate. Errors read "<pkg>: option: …".
+func Configure[C any, PC interface {
+	*C
+	FakeBase() *Fake
+}, O ~func(*C) error](ctx context.Context, pkg string, cfg PC, opts []O) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: start: %w", pkg, err)
+	}
+	for _, o := range opts {
+		if err := o((*C)(cfg)); err != nil {
+			return fmt.Errorf("%s: option: %w", pkg, err)
+		}
+	}
+	if cfg.FakeBase().Cert == nil {
+		return fmt.Errorf("%s: option: WithCertificate is required", pkg)
+	}
+	return nil
+}
