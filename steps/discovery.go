@@ -177,14 +177,19 @@ func (w *World) view() target.View { return w.T.From(w.where) }
 // weights, the cluster node) are seeded from the user so that a verdict is
 // reproducible: the same site gives the same answer on every run.
 func (w *World) discoveryClient(user string) *discovery.Client {
-	h := fnv.New64a()
-	h.Write([]byte(user))
 	return &discovery.Client{
 		Resolver: w.view(),
 		Budget:   w.T.Site.Discovery.Budget.D(),
 		TopN:     w.T.Site.Discovery.TopN,
-		Rand:     mrand.New(mrand.NewPCG(1, h.Sum64())),
+		Rand:     seeded(user),
 	}
+}
+
+// seeded is a random source fixed by key: the same choice on every run.
+func seeded(key string) *mrand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	return mrand.New(mrand.NewPCG(1, h.Sum64()))
 }
 
 func lookUpSRV(ctx context.Context, service, which string) (context.Context, error) {
@@ -517,7 +522,7 @@ func firstEdge(ctx context.Context) (context.Context, error) {
 	if err != nil || len(srvs) == 0 {
 		return ctx, fmt.Errorf("%s SRV from %s: want an Expressway-E, got %v", name, w.where, err)
 	}
-	r := dnsclient.Order(srvs, w.discoveryClient(name).Rand)[0]
+	r := dnsclient.Order(srvs, seeded(name))[0]
 	w.disc.edgeHost = strings.TrimSuffix(r.Target, ".")
 	w.disc.edge = net.JoinHostPort(w.disc.edgeHost, strconv.Itoa(int(r.Port)))
 	chain, err := discovery.PeerCertificates(ctx, w.view().Dial, w.disc.edge, w.disc.edgeHost, w.T.Timeout())

@@ -152,9 +152,7 @@ func newListCmd() *cobra.Command {
 				checks[i].Faults = fakesite.FaultsFor(checks[i].ID)
 			}
 			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(checks)
+				return writeJSON(out, checks)
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tCAPABILITY\tTITLE\tSOURCE\tFEATURE")
@@ -172,9 +170,7 @@ func newListCmd() *cobra.Command {
 func listFaults(out io.Writer, asJSON bool) error {
 	cat := fakesite.Catalogue()
 	if asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(cat)
+		return writeJSON(out, cat)
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FAULT\tKILLS\tDESCRIPTION")
@@ -276,9 +272,7 @@ check is killed and the healthy fakes pass everything.`,
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(rep); err != nil {
+				if err := writeJSON(out, rep); err != nil {
 					return err
 				}
 			} else {
@@ -327,4 +321,11 @@ func writeSelftest(out io.Writer, rep *runner.SelftestReport) {
 	}
 	fmt.Fprintf(out, "SELFTEST: %s (%d killed, %d survived, %d without a fault, of %d checks)\n",
 		verdict, n[runner.Killed], n[runner.Survived], n[runner.NoFault], len(rep.Checks))
+}
+
+// writeJSON prints v as indented JSON, for --json.
+func writeJSON(out io.Writer, v any) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
