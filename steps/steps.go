@@ -1,58 +1,121 @@
-// Package steps is the thin glue between the Gherkin features and the
-// harness: a step parses its arguments, calls the harness through the
-// target, and compares with what the target file says. Per-scenario state
-// lives in the context; scenarios run concurrently.
+// Package steps is the core of the thin glue between the Gherkin features
+// and the harness: the scenario's World (the target, the check ID, where
+// the client stands, the identity being followed, the clock), the Registry
+// every capability registers its steps and scenario state with, and the
+// evidence and failure helpers. Each capability lives in its own package
+// (steps/disc, …) and keeps its own state under its own context key;
+// steps/suite puts them together. A step parses its arguments, calls the
+// harness through the target, and compares with what the target says.
 package steps
 
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
 	"reflect"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/cucumber/godog"
 
+	"example.com/cutover/harness/checkid"
 	"example.com/cutover/harness/target"
 )
 
-// IDPattern matches a check ID tag such as @DISC-03.
-var IDPattern = regexp.MustCompile(`^@([A-Z]+-\d{2,})$`)
-
 type worldKey struct{}
 
-// World is one scenario's state.
+// World is one scenario's state shared by every capability.
 type World struct {
-	T     *target.Target
-	ID    string
-	where target.Where
-
-	disc discoveryState
+	T *target.Target
+	// ID is the scenario's check ID ("DISC-03").
+	ID string
+	// Where the client stands (set by "a client inside the network").
+	Where target.Where
+	// Identity is the user the scenario follows across capabilities (a
+	// journey), nil when the scenario covers every test user.
+	Identity *Identity
 }
 
-func worldFrom(ctx context.Context) *World {
+// Identity is one test user as the scenario follows them: what one
+// capability learns (a token) is there for the next (a registration).
+type Identity struct {
+	User target.User
+	// Values learned on the way, by key (e.g. "oauth.access_token"); they
+	// are registered as secrets when they are secrets.
+	Values map[string]string
+}
+
+// WorldFrom returns the scenario's World.
+func WorldFrom(ctx context.Context) *World {
 	w, _ := ctx.Value(worldKey{}).(*World)
 	return w
 }
 
-// Initializer returns the scenario initializer for a target. Every
-// capability registers its steps here. Step definitions (compiled patterns
-// and wrapped functions) are built once per run, not once per scenario.
-func Initializer(t *target.Target) func(*godog.ScenarioContext) {
-	st := &stepper{t: t}
-	registerCommon(st)
-	registerDiscovery(st)
+// View is the target as seen from where the client stands.
+func (w *World) View() target.View { return w.T.From(w.Where) }
+
+// Now is the site's time (fakes, clients and checks share the clock).
+func (w *World) Now() time.Time { return w.T.Now() }
+
+// Users are the test users the scenario covers: the followed identity, or
+// every test user of the target.
+func (w *World) Users() []target.User {
+	if w.Identity != nil {
+		return []target.User{w.Identity.User}
+	}
+	return w.T.Site.Users
+}
+
+// Registry collects the step definitions and scenario hooks of every
+// capability, for one run: patterns are compiled once per run, not once per
+// scenario.
+type Registry struct {
+	t      *target.Target
+	defs   []stepDef
+	before []func(context.Context) context.Context
+}
+
+type stepDef struct {
+	re *regexp.Regexp
+	fn any
+}
+
+// NewRegistry starts a registry for a run against t, with the steps every
+// capability shares.
+func NewRegistry(t *target.Target) *Registry {
+	r := &Registry{t: t}
+	r.Step(`^a client (inside|outside) the network$`, func(ctx context.Context, where string) context.Context {
+		WorldFrom(ctx).Where = target.Where(where)
+		return ctx
+	})
+	return r
+}
+
+// Target is the site the run checks.
+func (r *Registry) Target() *target.Target { return r.t }
+
+// Before registers a hook that seeds a capability's scenario state.
+func (r *Registry) Before(f func(context.Context) context.Context) { r.before = append(r.before, f) }
+
+// Initializer returns godog's scenario initializer.
+func (r *Registry) Initializer() func(*godog.ScenarioContext) {
 	return func(sc *godog.ScenarioContext) {
 		sc.Before(func(ctx context.Context, s *godog.Scenario) (context.Context, error) {
-			w := &World{T: t, where: target.Inside}
+			w := &World{T: r.t, Where: target.Inside}
 			for _, tag := range s.Tags {
-				if m := IDPattern.FindStringSubmatch(tag.Name); m != nil {
-					w.ID = m[1]
+				if id, ok := checkid.FromTag(tag.Name); ok {
+					w.ID = id
 				}
 			}
-			return context.WithValue(ctx, worldKey{}, w), nil
+			ctx = context.WithValue(ctx, worldKey{}, w)
+			for _, f := range r.before {
+				ctx = f(ctx)
+			}
+			return ctx, nil
 		})
-		for _, d := range st.defs {
+		for _, d := range r.defs {
 			sc.Step(d.re, d.fn)
 		}
 	}
@@ -68,25 +131,14 @@ type checkError struct {
 func (e checkError) Error() string { return e.msg }
 func (e checkError) Unwrap() error { return e.err }
 
-// stepper collects step definitions, each function wrapped so that a
-// failure reads "ID: reason", redacted, whatever the step returned.
-type stepper struct {
-	t    *target.Target
-	defs []stepDef
-}
-
-type stepDef struct {
-	re *regexp.Regexp
-	fn any
-}
-
 var (
 	errorType   = reflect.TypeOf((*error)(nil)).Elem()
 	contextType = reflect.TypeOf((*context.Context)(nil)).Elem()
 )
 
-// Step registers fn, whose first argument must be the context.
-func (s *stepper) Step(pattern string, fn any) {
+// Step registers fn, whose first argument must be the context. A failure
+// reads "ID: reason", redacted, whatever the step returned.
+func (r *Registry) Step(pattern string, fn any) {
 	re := regexp.MustCompile(pattern)
 	v := reflect.ValueOf(fn)
 	ft := v.Type()
@@ -95,7 +147,7 @@ func (s *stepper) Step(pattern string, fn any) {
 	}
 	n := ft.NumOut()
 	if n == 0 || ft.Out(n-1) != errorType {
-		s.defs = append(s.defs, stepDef{re, fn})
+		r.defs = append(r.defs, stepDef{re, fn})
 		return
 	}
 	wrapped := reflect.MakeFunc(ft, func(args []reflect.Value) []reflect.Value {
@@ -106,45 +158,39 @@ func (s *stepper) Step(pattern string, fn any) {
 				ctx = out[0].Interface().(context.Context) // keep attachments
 			}
 			e := reflect.New(errorType).Elem()
-			e.Set(reflect.ValueOf(s.checkError(ctx, errV.Interface().(error))))
+			e.Set(reflect.ValueOf(r.checkError(ctx, errV.Interface().(error))))
 			out[n-1] = e
 		}
 		return out
 	})
-	s.defs = append(s.defs, stepDef{re, wrapped.Interface()})
+	r.defs = append(r.defs, stepDef{re, wrapped.Interface()})
 }
 
-func (s *stepper) checkError(ctx context.Context, err error) error {
-	msg := s.t.Redact(err.Error())
-	if w := worldFrom(ctx); w != nil && w.ID != "" && !strings.HasPrefix(msg, w.ID+":") {
+func (r *Registry) checkError(ctx context.Context, err error) error {
+	msg := r.t.Redact(err.Error())
+	if w := WorldFrom(ctx); w != nil && w.ID != "" && !strings.HasPrefix(msg, w.ID+":") {
 		msg = w.ID + ": " + msg
 	}
 	return checkError{msg: msg, err: err}
 }
 
-func registerCommon(sc *stepper) {
-	sc.Step(`^a client (inside|outside) the network$`, func(ctx context.Context, where string) context.Context {
-		worldFrom(ctx).where = target.Where(where)
-		return ctx
-	})
-}
-
-// attach adds redacted text evidence to the current step.
-func attach(ctx context.Context, name, body string) context.Context {
-	w := worldFrom(ctx)
-	if w != nil {
+// Attach adds redacted text evidence to the current step.
+func Attach(ctx context.Context, name, body string) context.Context {
+	if w := WorldFrom(ctx); w != nil {
 		body = w.T.Redact(body)
 	}
 	return godog.Attach(ctx, godog.Attachment{FileName: name, MediaType: "text/plain", Body: []byte(body)})
 }
 
-// failures collects one line per offending item so a check reports every
+// Failures collects one line per offending item so a check reports every
 // problem of the site at once, not only the first.
-type failures []string
+type Failures []string
 
-func (f *failures) add(format string, args ...any) { *f = append(*f, fmt.Sprintf(format, args...)) }
+// Add records one problem.
+func (f *Failures) Add(format string, args ...any) { *f = append(*f, fmt.Sprintf(format, args...)) }
 
-func (f failures) err() error {
+// Err is nil without problems, else one error naming them all.
+func (f Failures) Err() error {
 	switch len(f) {
 	case 0:
 		return nil
@@ -152,4 +198,13 @@ func (f failures) err() error {
 		return fmt.Errorf("%s", f[0])
 	}
 	return fmt.Errorf("%s (and %d more: %s)", f[0], len(f)-1, strings.Join(f[1:], "; "))
+}
+
+// Seeded is a random source fixed by key: a client's random choices (SRV
+// weights, a cluster node) are the same on every run, so a verdict is
+// reproducible.
+func Seeded(key string) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	return rand.New(rand.NewPCG(1, h.Sum64()))
 }

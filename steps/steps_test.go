@@ -6,6 +6,7 @@ import (
 
 	"example.com/cutover/features"
 	"example.com/cutover/harness/embedded"
+	"example.com/cutover/harness/fakesite"
 	"example.com/cutover/harness/runner"
 )
 
@@ -13,7 +14,7 @@ import (
 // concurrently, each scenario as a subtest.
 func TestFeatures(t *testing.T) {
 	ctx := context.Background()
-	tg, err := embedded.Start(ctx)
+	tg, err := embedded.Start(ctx, fakesite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

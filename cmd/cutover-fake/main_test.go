@@ -19,11 +19,11 @@ import (
 // writeBundle writes a bundle of the default site, with faults, to a file.
 func writeBundle(t *testing.T, faults ...string) string {
 	t.Helper()
-	plan := fakesite.Default()
-	if err := plan.Apply(faults...); err != nil {
+	plan, reg, err := fakesite.Prepare("test", fakesite.Options{Faults: faults})
+	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := fakesite.NewBundle(plan)
+	b, err := fakesite.NewBundle(plan, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func start(t *testing.T, args ...string) (line string, stop func() int) {
 	return line, func() int { cancel(); return <-code }
 }
 
-func TestRoles(t *testing.T) {
+func TestHosts(t *testing.T) {
 	bundle := writeBundle(t)
 	for _, tc := range []struct {
 		role string
@@ -95,7 +95,7 @@ func TestRoles(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.role, func(t *testing.T) {
-			line, stop := start(t, "--bundle", bundle, "--role", tc.role, "--addr", "127.0.0.1:0")
+			line, stop := start(t, "--bundle", bundle, "--host", tc.role, "--loopback")
 			addr, ok := strings.CutPrefix(line, "cutover-fake: "+tc.role+" ready on ")
 			if !ok {
 				t.Fatalf("ready line: got %q", line)
@@ -108,9 +108,9 @@ func TestRoles(t *testing.T) {
 	}
 }
 
-func TestDownRole(t *testing.T) {
+func TestDownHost(t *testing.T) {
 	bundle := writeBundle(t, "uds-node-dead")
-	line, stop := start(t, "--bundle", bundle, "--role", "ucm3.example.com")
+	line, stop := start(t, "--bundle", bundle, "--host", "ucm3.example.com")
 	if want := "cutover-fake: ucm3.example.com down"; line != want {
 		t.Errorf("want %q, got %q", want, line)
 	}
@@ -126,12 +126,11 @@ func TestBadUsage(t *testing.T) {
 		args []string
 		want int
 	}{
-		{"no role", []string{"--bundle", bundle}, 2},
-		{"extra argument", []string{"--bundle", bundle, "--role", "dns-inside", "x"}, 2},
+		{"no host", []string{"--bundle", bundle}, 2},
+		{"extra argument", []string{"--bundle", bundle, "--host", "dns-inside", "x"}, 2},
 		{"unknown flag", []string{"--nope"}, 2},
-		{"unknown role", []string{"--bundle", bundle, "--role", "nosuch.example.com"}, 1},
-		{"missing bundle", []string{"--bundle", filepath.Join(t.TempDir(), "none.json"), "--role", "dns-inside"}, 1},
-		{"bad address", []string{"--bundle", bundle, "--role", "ucm1.example.com", "--addr", "256.0.0.1:1"}, 1},
+		{"unknown host", []string{"--bundle", bundle, "--host", "nosuch.example.com"}, 1},
+		{"missing bundle", []string{"--bundle", filepath.Join(t.TempDir(), "none.json"), "--host", "dns-inside"}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := run(context.Background(), tc.args, io.Discard, io.Discard); got != tc.want {

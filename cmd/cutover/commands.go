@@ -41,7 +41,7 @@ Exit status: 0 all selected checks passed, 1 a check failed (or, with
 				return usageErr("--repeat must be at least 1, got %d", repeat)
 			}
 			ctx := cmd.Context()
-			t, err := runner.Open(ctx, targetSpec)
+			t, err := runner.Open(ctx, targetSpec, fakesite.Options{})
 			if err != nil {
 				return configErr(err)
 			}
@@ -192,7 +192,7 @@ mode can be exercised against them: cutover run --target FILE.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			t, plan, err := embedded.StartPlan(ctx, embedded.WithFaults(faults...))
+			t, plan, err := embedded.StartPlan(ctx, fakesite.Options{Faults: faults})
 			if err != nil {
 				if errors.Is(err, embedded.ErrUnknownFault) {
 					return usageErr("%v", err)

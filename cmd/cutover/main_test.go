@@ -139,7 +139,7 @@ func TestConfigErrorsExit2(t *testing.T) {
 		{"unknown key", []string{"run", "--target", write("k.yaml", "kind: embedded\nembeded:\n  faults: []\n")}, `k\.yaml:2: field embeded: unknown key`},
 		{"bad port", []string{"run", "--target", write("p.yaml", "domains: {services: example.com}\nvantage:\n  inside: {resolver: '127.0.0.1:0'}\n")}, `p\.yaml:3: field vantage\.inside\.resolver: port "0" out of range`},
 		{"missing env", []string{"run", "--target", write("e.yaml", "domains: {services: example.com}\nusers:\n  - username: a\n    email: a@example.com\n    password_env: CUTOVER_TEST_UNSET_VARIABLE\n")}, `e\.yaml:5: field users\[0\]\.password_env: environment variable CUTOVER_TEST_UNSET_VARIABLE is not set`},
-		{"unknown fault", []string{"run", "--target", write("f.yaml", "kind: embedded\nembedded:\n  faults: [no-such-fault]\n")}, `f\.yaml:3: field embedded\.faults\[0\]: unknown fault "no-such-fault"`},
+		{"unknown fault", []string{"run", "--target", write("f.yaml", "kind: embedded\nfakes:\n  faults: [no-such-fault]\n")}, `f\.yaml:3: field fakes\.faults\[0\]: unknown fault "no-such-fault"`},
 		{"missing file", []string{"run", "--target", filepath.Join(dir, "absent.yaml")}, `no such file`},
 		{"no check selected", []string{"run", "--tags", "@NOPE-99"}, `no check selected`},
 		{"bad flag", []string{"run", "--concurrency", "0"}, `--concurrency must be at least 1`},

@@ -103,7 +103,7 @@ Feature: Service discovery
   Scenario: Every UCM node's Tomcat certificate chains to a trusted root and is valid
     Source: FACTS DISC-12; seed 000 §Client Calling Settings (invalid Tomcat certificate drops UCM)
     Given a client inside the network
-    When it connects over TLS to port 8443 of every UCM node
+    When it connects over TLS to the UDS port of every UCM node
     Then every certificate chains to a trusted root and is valid now
 
   @DISC-13

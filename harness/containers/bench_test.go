@@ -7,6 +7,8 @@ import (
 
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go/log"
+
+	"example.com/cutover/harness/fakesite"
 )
 
 // BenchmarkImage measures making the fake's image: "cold" removes the
@@ -55,7 +57,7 @@ func BenchmarkStart(b *testing.B) {
 	}
 	var closing time.Duration
 	for b.Loop() {
-		t, err := Start(ctx)
+		t, err := Start(ctx, fakesite.Options{})
 		if t != nil {
 			b.StopTimer()
 			began := time.Now()

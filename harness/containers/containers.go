@@ -1,18 +1,23 @@
-// Package containers starts the example site of harness/fakesite — inside
-// and outside DNS, the UCM nodes' UDS, Expressway-E — as Docker containers
-// on networks that model the site (inside, DMZ, outside), optionally broken
-// by named faults, and returns it as a target.Target like any lab site.
+// Package containers runs a fake site (harness/fakesite; by default the
+// example site) as Docker containers on networks that model the site
+// (inside, DMZ, outside), optionally broken by named faults, wired into a
+// target.Target like any lab site: it is the second fakesite.Launcher,
+// beside harness/embedded, and takes the same fakesite.Options.
 //
-// Every role runs the same image: a static build of cmd/cutover-fake, FROM
+// Every host runs the same image: a static build of cmd/cutover-fake, FROM
 // scratch, tagged by the binary's hash and built only when that tag is
-// missing. Everything is driven by plan.Roles (Kind, Zones): a fake added to
-// the plan gets its container and networks without a change here.
+// missing. Everything is driven by the plan's hosts (zones, services): a
+// service kind added to the plan runs here without a change to this
+// package.
 //
-// The checks run on the host and reach the containers on their bridge
-// addresses: the DNS views publish the containers' real addresses and the
-// fakes listen on their real ports (53, 8443), so no connect_to is needed.
-// Ryuk is disabled (it cannot be pulled); this package removes its own
-// containers and networks, by label, on Target.Close and, for runs that
+// Each zone is a network with a subnet of its own, and each host gets a
+// fixed address on each of its networks before anything starts, so the
+// bundle is complete (DNS views publish the real addresses; fakes reach
+// each other through them) and every container starts at once. The checks
+// run on the host and reach the containers on their bridge addresses: the
+// fakes listen on their real ports (53, 8443, …), so no connect_to is
+// needed. Ryuk is disabled (it cannot be pulled); this package removes its
+// own containers and networks, by label, on Target.Close and, for runs that
 // died before their cleanup, at the next Start (see Sweep).
 package containers
 
@@ -24,7 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"sort"
@@ -32,6 +37,7 @@ import (
 	"sync"
 	"time"
 
+	dnetwork "github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/network"
@@ -44,112 +50,88 @@ import (
 // BundlePath is where each container finds the site bundle.
 const BundlePath = "/bundle.json"
 
-// Node is one role of the plan as a container.
-type Node struct {
-	// Role is the role name: the host FQDN (or "dns-inside"), used as the
-	// network alias on every network the container joins.
-	Role string
-	Kind string
-	// Zones are the networks the container joins, as the plan lists them.
-	Zones []string
-	// Aliases are the role name and the other names its certificate
-	// carries: the container's host names on its networks.
-	Aliases []string
-	// Face is the zone whose address the clients use: the most public one
-	// the role is on (outside, then dmz, then inside).
-	Face string
-	// Down: the container runs but listens on nothing (a dead node).
-	Down bool
-}
-
-// Topology lays out a plan as containers: the zones to create networks for
-// (inside, dmz, outside first, then any other zone a role names) and one
-// Node per role, DNS views last since their records need every address.
-func Topology(p *fakesite.Plan) (zones []string, nodes []Node, err error) {
-	seen := map[string]bool{}
-	for _, r := range p.Roles {
-		if len(r.Zones) == 0 {
-			return nil, nil, fmt.Errorf("containers: role %s is in no zone", r.Name)
-		}
-		n := Node{Role: r.Name, Kind: r.Kind, Zones: append([]string(nil), r.Zones...), Down: r.Down}
-		for _, a := range append([]string{r.Name}, r.DNSNames...) {
-			if !slices.Contains(n.Aliases, a) {
-				n.Aliases = append(n.Aliases, a)
-			}
-		}
-		n.Face = r.Zones[0]
-		for _, z := range r.Zones {
-			if !seen[z] {
-				seen[z] = true
-				zones = append(zones, z)
-			}
-			if zoneRank(z) < zoneRank(n.Face) {
-				n.Face = z
-			}
-		}
-		nodes = append(nodes, n)
+// Start runs the site in containers. The returned Target's Close removes
+// every container and network of the run, also when Start fails half-way.
+// Without a Docker engine the error matches ErrNoDocker and
+// target.ErrConfig.
+func Start(ctx context.Context, o fakesite.Options, opts ...Option) (*target.Target, error) {
+	l, err := NewLauncher(opts...)
+	if err != nil {
+		return nil, err
 	}
-	sort.SliceStable(zones, func(i, j int) bool {
-		ri, rj := zoneRank(zones[i]), zoneRank(zones[j])
-		if ri == 3 || rj == 3 { // zones of later fakes after the three
-			return ri != 3 && rj == 3 || ri == rj && zones[i] < zones[j]
-		}
-		return ri > rj
-	})
-	sort.SliceStable(nodes, func(i, j int) bool {
-		return nodes[i].Kind != fakesite.KindDNS && nodes[j].Kind == fakesite.KindDNS
-	})
-	return zones, nodes, nil
+	t, _, err := fakesite.Open(ctx, l, o)
+	return t, err
 }
 
-// zoneRank orders zones from public (0) to private.
-func zoneRank(z string) int {
-	switch z {
-	case fakesite.ZoneOutside:
-		return 0
-	case fakesite.ZoneDMZ:
-		return 1
-	case fakesite.ZoneInside:
-		return 2
-	}
-	return 3
-}
+// Launcher starts every host of a plan in its own container.
+type Launcher struct{ cfg *config }
 
-// Start builds the site with the given faults, makes sure the fake's image
-// exists, creates the site's networks and starts every role in a container,
-// the non-DNS roles in parallel, then the DNS views with the containers'
-// addresses. The returned Target's Close removes every container and
-// network of the run, also when Start fails half-way. Without a Docker
-// engine the error matches ErrNoDocker and target.ErrConfig.
-func Start(ctx context.Context, opts ...Option) (_ *target.Target, err error) {
+// NewLauncher checks the options.
+func NewLauncher(opts ...Option) (*Launcher, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		if err := o(cfg); err != nil {
 			return nil, err
 		}
 	}
-	plan, bundle, err := fakesite.Build("containers", cfg.site)
-	if err != nil {
-		return nil, err
-	}
-	zones, nodes, err := Topology(plan)
-	if err != nil {
-		return nil, err
-	}
-	site := plan.Site
-	site.ConnectTo = nil
+	return &Launcher{cfg: cfg}, nil
+}
 
+// Name is "containers".
+func (*Launcher) Name() string { return target.KindContainers }
+
+// Zones lays out a plan's networks: inside, dmz, outside first (those the
+// plan uses), then any other zone a host names, alphabetically.
+func Zones(p *fakesite.Plan) []string {
+	seen := map[string]bool{}
+	var zones []string
+	for _, h := range p.Hosts {
+		for _, z := range h.Zones {
+			if !seen[z] {
+				seen[z] = true
+				zones = append(zones, z)
+			}
+		}
+	}
+	sort.SliceStable(zones, func(i, j int) bool {
+		ri, rj := zoneRank(zones[i]), zoneRank(zones[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return ri == 3 && zones[i] < zones[j]
+	})
+	return zones
+}
+
+// zoneRank orders the site's zones from private (0) to public; later
+// zones after them.
+func zoneRank(z string) int {
+	switch z {
+	case fakesite.ZoneInside:
+		return 0
+	case fakesite.ZoneDMZ:
+		return 1
+	case fakesite.ZoneOutside:
+		return 2
+	}
+	return 3
+}
+
+// Launch creates the site's networks, gives every host an address on each
+// of its networks (its most public one is its Address), issues the bundle
+// and starts a container for every host that runs a service.
+func (l *Launcher) Launch(ctx context.Context, p *fakesite.Plan, reg *fakesite.Registry) (_ *fakesite.Launched, err error) {
+	cfg := l.cfg
 	d, err := connect(ctx, cfg.logger)
 	if err != nil {
 		return nil, err
 	}
-	host, _ := os.Hostname()
-	own := owner{run: cfg.runID, pid: os.Getpid(), host: host}
+	own := owner{run: cfg.runID, pid: pid(), host: hostname()}
 	if own.run == "" {
 		own.run = newRunID()
 	}
 	if cfg.sweep {
-		if n, err := d.sweep(ctx, host); err != nil {
+		if n, err := d.sweep(ctx, own.host); err != nil {
 			cfg.logger.Printf("containers: sweep of dead runs: %v", err)
 		} else if n > 0 {
 			cfg.logger.Printf("containers: swept %d leftovers of dead runs", n)
@@ -162,157 +144,213 @@ func Start(ctx context.Context, opts ...Option) (_ *target.Target, err error) {
 	}
 	cfg.logger.Printf("containers: image %s (built: %t) ready in %v", img.Ref, img.Built, time.Since(began).Round(time.Millisecond))
 
-	// From here on resources exist: the cleanup is registered before any
-	// is created and finds them by the run's labels, so a container whose
-	// start failed half-way is removed too.
-	t := target.New(site)
-	t.OnClose(func() error {
+	// From here on resources exist: the cleanup finds them by the run's
+	// labels, so a container whose start failed half-way is removed too.
+	out := &fakesite.Launched{Addrs: map[string]string{}, Close: func() error {
 		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		_, err := d.removeByLabels(cctx, own.labels())
 		return err
-	})
+	}}
 	defer func() {
 		if err != nil {
-			err = errors.Join(err, t.Close())
+			err = errors.Join(err, out.Close())
 		}
 	}()
 
 	began = time.Now()
-	nets, err := d.networks(ctx, own, zones)
+	nets, err := d.networks(ctx, own, Zones(p))
 	if err != nil {
 		return nil, err
 	}
 	cfg.logger.Printf("containers: %d networks in %v", len(nets), time.Since(began).Round(time.Millisecond))
-	split := slices.IndexFunc(nodes, func(n Node) bool { return n.Kind == fakesite.KindDNS })
-	if split < 0 {
-		split = len(nodes)
-	}
-	data, err := bundle.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("containers: bundle: %w", err)
-	}
-	began = time.Now()
-	ips, err := d.startAll(ctx, cfg, own, img.Ref, nodes[:split], nets, data)
-	if err != nil {
+	if err := address(p, nets); err != nil {
 		return nil, err
 	}
-	cfg.logger.Printf("containers: %d hosts started in %v", split, time.Since(began).Round(time.Millisecond))
-	for name, ip := range ips {
-		r := plan.Role(name)
-		if r.Kind == fakesite.KindProxy {
-			// A vantage point, not a host: clients dial through it.
-			vantage(site, r.Proxy.View).Proxy = net.JoinHostPort(ip, fakesite.ProxyPort)
-			continue
+	for _, h := range p.Hosts {
+		for _, port := range h.Ports() {
+			out.Addrs[fakesite.ServiceKey(h.Name, port)] = h.PlanAddr(port)
 		}
-		plan.Hosts[name] = ip
 	}
-	// The DNS views publish the containers' addresses (Plan.Records).
-	if data, err = bundle.Marshal(); err != nil {
+	p.Net = fakesite.NetOf(p, out.Addrs)
+	if out.Bundle, err = fakesite.NewBundle(p, reg); err != nil {
+		return nil, err
+	}
+	data, err := out.Bundle.Marshal()
+	if err != nil {
 		return nil, fmt.Errorf("containers: bundle: %w", err)
 	}
 	began = time.Now()
-	dnsIPs, err := d.startAll(ctx, cfg, own, img.Ref, nodes[split:], nets, data)
-	if err != nil {
+	var hosts []*fakesite.Host
+	for _, h := range p.Hosts {
+		if len(h.Services) > 0 { // a host without services is only an address in DNS
+			hosts = append(hosts, h)
+		}
+	}
+	if err := d.startAll(ctx, cfg, own, img.Ref, hosts, nets, data); err != nil {
 		return nil, err
 	}
-	cfg.logger.Printf("containers: %d DNS views started in %v", len(nodes)-split, time.Since(began).Round(time.Millisecond))
-	for _, r := range plan.RolesOf(fakesite.KindDNS) {
-		vantage(site, r.DNS.View).Resolver = net.JoinHostPort(dnsIPs[r.Name], "53")
-	}
-	return t, nil
+	cfg.logger.Printf("containers: %d hosts started in %v", len(hosts), time.Since(began).Round(time.Millisecond))
+	return out, nil
 }
 
-// vantage is the site's vantage point named view.
-func vantage(site *target.Site, view string) *target.Vantage {
-	if view == "outside" {
-		return &site.Vantage.Outside
-	}
-	return &site.Vantage.Inside
+// zoneNet is a zone's network and the addresses handed out on it.
+type zoneNet struct {
+	name   string
+	subnet netip.Prefix
+	next   netip.Addr
 }
 
-// networks creates one bridge network per zone, labelled for the run.
-func (d *docker) networks(ctx context.Context, own owner, zones []string) (map[string]string, error) {
-	out := map[string]string{}
+// address gives every host an address on each of its zones' networks;
+// its Address is the one on its most public zone.
+func address(p *fakesite.Plan, nets map[string]*zoneNet) error {
+	for _, h := range p.Hosts {
+		h.Addresses = map[string]string{}
+		face := ""
+		for _, z := range h.Zones {
+			n := nets[z]
+			if !n.subnet.Contains(n.next) {
+				return fmt.Errorf("containers: network %s has no address left for %s", n.name, h.Name)
+			}
+			h.Addresses[z] = n.next.String()
+			n.next = n.next.Next()
+			if face == "" || zoneRank(z) > zoneRank(face) {
+				face = z
+			}
+		}
+		h.Address = h.Addresses[face]
+	}
+	return nil
+}
+
+// networks creates one bridge network per zone, labelled for the run, each
+// with a subnet of its own so that addresses can be handed out before the
+// containers start. Docker picks the subnet (it knows which are free); the
+// network is then made again with that subnet written down, which fixed
+// addresses need.
+func (d *docker) networks(ctx context.Context, own owner, zones []string) (map[string]*zoneNet, error) {
+	out := map[string]*zoneNet{}
 	for _, z := range zones {
 		labels := own.labels()
 		labels[LabelZone] = z
-		n, err := network.New(ctx, network.WithLabels(labels), network.WithAttachable())
+		probe, err := network.New(ctx, network.WithLabels(labels), network.WithAttachable())
 		if err != nil {
 			return nil, fmt.Errorf("containers: create network for zone %s: %w", z, err)
 		}
-		out[z] = n.Name
+		info, err := d.cli.NetworkInspect(ctx, probe.ID, client.NetworkInspectOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("containers: inspect network for zone %s: %w", z, err)
+		}
+		if len(info.Network.IPAM.Config) == 0 || !info.Network.IPAM.Config[0].Subnet.IsValid() {
+			return nil, fmt.Errorf("containers: network for zone %s has no subnet", z)
+		}
+		subnet := info.Network.IPAM.Config[0].Subnet.Masked()
+		if err := probe.Remove(ctx); err != nil {
+			return nil, fmt.Errorf("containers: remove probe network for zone %s: %w", z, err)
+		}
+		gw := subnet.Addr().Next()
+		n, err := network.New(ctx, network.WithLabels(labels), network.WithAttachable(),
+			network.WithIPAM(&dnetwork.IPAM{Driver: "default", Config: []dnetwork.IPAMConfig{{Subnet: subnet, Gateway: gw}}}))
+		if err != nil {
+			return nil, fmt.Errorf("containers: create network for zone %s on %s: %w", z, subnet, err)
+		}
+		first := gw
+		for range 9 { // .10 onwards: room below for the gateway
+			first = first.Next()
+		}
+		out[z] = &zoneNet{name: n.Name, subnet: subnet, next: first}
 	}
 	return out, nil
 }
 
-// startAll starts the nodes in parallel and returns each one's address on
-// its Face network.
-func (d *docker) startAll(ctx context.Context, cfg *config, own owner, image string, nodes []Node, nets map[string]string, bundle []byte) (map[string]string, error) {
+// startAll starts the hosts' containers in parallel.
+func (d *docker) startAll(ctx context.Context, cfg *config, own owner, image string, hosts []*fakesite.Host, nets map[string]*zoneNet, bundle []byte) error {
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
-		ips  = map[string]string{}
 		errs []error
 	)
-	for _, n := range nodes {
+	for _, h := range hosts {
 		wg.Go(func() {
-			ip, err := d.start(ctx, cfg, own, image, n, nets, bundle)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
+			if err := d.start(ctx, cfg, own, image, h, nets, bundle); err != nil {
+				mu.Lock()
 				errs = append(errs, err)
-				return
+				mu.Unlock()
 			}
-			ips[n.Role] = ip
 		})
 	}
 	wg.Wait()
-	return ips, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
-// start runs one node and waits for its ready (or down) line.
-func (d *docker) start(ctx context.Context, cfg *config, own owner, image string, n Node, nets map[string]string, bundle []byte) (string, error) {
+// aliases are a host's names on its networks: its name, its aliases and
+// the names its certificate carries.
+func aliases(h *fakesite.Host) []string {
+	var out []string
+	for _, a := range slices.Concat([]string{h.Name}, h.Aliases, h.CertNames()) {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// start runs one host and waits for its ready (or down) line.
+func (d *docker) start(ctx context.Context, cfg *config, own owner, image string, h *fakesite.Host, nets map[string]*zoneNet, bundle []byte) error {
 	labels := own.labels()
-	labels[LabelRole] = n.Role
+	labels[LabelRole] = h.Name
 	var names []string
-	aliases := map[string][]string{}
-	for _, z := range n.Zones {
-		names = append(names, nets[z])
-		aliases[nets[z]] = n.Aliases
+	netAliases := map[string][]string{}
+	for _, z := range h.Zones {
+		names = append(names, nets[z].name)
+		netAliases[nets[z].name] = aliases(h)
 	}
-	ready := "cutover-fake: " + n.Role + " ready on "
-	if n.Down {
-		ready = "cutover-fake: " + n.Role + " down"
+	ready := "cutover-fake: " + h.Name + " ready on "
+	if h.Down {
+		ready = "cutover-fake: " + h.Name + " down"
 	}
+	ip := func(z string) *dnetwork.EndpointIPAMConfig {
+		return &dnetwork.EndpointIPAMConfig{IPv4Address: netip.MustParseAddr(h.Addresses[z])}
+	}
+	// The container is created on its first network (older engines take
+	// one at creation), joined to the others with their fixed addresses,
+	// then started.
 	ctr, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
 		ContainerRequest: testcontainers.ContainerRequest{
 			Image:          image,
-			Name:           "cutover-" + own.run + "-" + n.Role,
-			Cmd:            []string{"--bundle", BundlePath, "--role", n.Role},
+			Name:           "cutover-" + own.run + "-" + h.Name,
+			Cmd:            []string{"--bundle", BundlePath, "--host", h.Name},
 			Labels:         labels,
-			Networks:       names,
-			NetworkAliases: aliases,
+			Networks:       names[:1],
+			NetworkAliases: netAliases,
+			EndpointSettingsModifier: func(eps map[string]*dnetwork.EndpointSettings) {
+				if ep := eps[names[0]]; ep != nil {
+					ep.IPAMConfig = ip(h.Zones[0])
+				}
+			},
 			Files: []testcontainers.ContainerFile{
 				{Reader: bytes.NewReader(bundle), ContainerFilePath: BundlePath, FileMode: 0o400},
 			},
 			WaitingFor: wait.ForLog(ready).WithStartupTimeout(cfg.startup).WithPollInterval(20 * time.Millisecond),
 		},
-		Started: true,
-		Logger:  cfg.logger,
+		Logger: cfg.logger,
 	})
 	if err != nil {
-		return "", fmt.Errorf("containers: start %s: %w%s", n.Role, err, logTail(ctr))
+		return fmt.Errorf("containers: create %s: %w", h.Name, err)
 	}
-	info, err := d.cli.ContainerInspect(ctx, ctr.GetContainerID(), client.ContainerInspectOptions{})
-	if err != nil {
-		return "", fmt.Errorf("containers: inspect %s: %w", n.Role, err)
+	for i, z := range h.Zones[1:] {
+		_, err := d.cli.NetworkConnect(ctx, names[i+1], client.NetworkConnectOptions{
+			Container:      ctr.GetContainerID(),
+			EndpointConfig: &dnetwork.EndpointSettings{Aliases: aliases(h), IPAMConfig: ip(z)},
+		})
+		if err != nil {
+			return fmt.Errorf("containers: connect %s to the %s network: %w", h.Name, z, err)
+		}
 	}
-	ep, ok := info.Container.NetworkSettings.Networks[nets[n.Face]]
-	if !ok || !ep.IPAddress.IsValid() {
-		return "", fmt.Errorf("containers: %s has no address on the %s network", n.Role, n.Face)
+	if err := ctr.Start(ctx); err != nil {
+		return fmt.Errorf("containers: start %s: %w%s", h.Name, err, logTail(ctr))
 	}
-	return ep.IPAddress.String(), nil
+	return nil
 }
 
 // logTail is the end of a failed container's output, for the error.
@@ -342,4 +380,11 @@ func newRunID() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b) // never fails on Linux (crypto/rand)
 	return hex.EncodeToString(b)
+}
+
+func pid() int { return os.Getpid() }
+
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"example.com/cutover/harness/containers"
 	"example.com/cutover/harness/embedded"
 	"example.com/cutover/harness/fakesite"
+	"example.com/cutover/harness/fakesite/fakesitetest"
 	"example.com/cutover/harness/report"
 	"example.com/cutover/harness/runner"
 	"example.com/cutover/harness/target"
@@ -80,7 +82,7 @@ func TestSuite(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			et, err := embedded.Start(ctx, embedded.WithFaults(tc.faults...))
+			et, err := embedded.Start(ctx, fakesite.Options{Faults: tc.faults})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -90,20 +92,8 @@ func TestSuite(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			id := runID(t)
 			began := time.Now()
-			ct, err := containers.Start(ctx, containers.WithFaults(tc.faults...), containers.WithRunID(id))
-			t.Cleanup(func() {
-				if ct != nil {
-					if err := ct.Close(); err != nil {
-						t.Errorf("close: %v", err)
-					}
-				}
-				noLeftovers(t, id)
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			ct := start(t, fakesite.Options{Faults: tc.faults})
 			t.Logf("containers site %q started in %v", ct.Site.Name, time.Since(began).Round(time.Millisecond))
 			got, err := runner.Run(ctx, runner.Options{Target: ct, FS: features.FS})
 			if err != nil {
@@ -191,38 +181,54 @@ func TestSweep(t *testing.T) {
 	}
 }
 
-func TestTopology(t *testing.T) {
-	plan := fakesite.Default()
-	zones, nodes, err := containers.Topology(plan)
+func TestZones(t *testing.T) {
+	plan, err := fakesite.Example()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"inside", "dmz", "outside"}; !slices.Equal(zones, want) {
-		t.Errorf("zones: want %v, got %v", want, zones)
+	if got, want := containers.Zones(plan), []string{"inside", "dmz", "outside"}; !slices.Equal(got, want) {
+		t.Errorf("zones: want %v, got %v", want, got)
 	}
-	if len(nodes) != len(plan.Roles) {
-		t.Fatalf("want one node per role (%d), got %d", len(plan.Roles), len(nodes))
+	// A host added later brings its zone by data alone.
+	plan.Hosts = append(plan.Hosts, &fakesite.Host{Name: "sbc1.example.com", Zones: []string{"dmz", "carrier"}})
+	if got, want := containers.Zones(plan), []string{"inside", "dmz", "outside", "carrier"}; !slices.Equal(got, want) {
+		t.Errorf("zones with a new host: want %v, got %v", want, got)
 	}
-	for i, n := range nodes {
-		if dns := n.Kind == fakesite.KindDNS; dns != (i >= len(nodes)-2) {
-			t.Errorf("node %d %s: DNS views must come last", i, n.Role)
+}
+
+// TestNewKindRunsInContainers: the test kinds of fakesitetest run in
+// containers from a custom fake binary, with no change to this package.
+func TestNewKindRunsInContainers(t *testing.T) {
+	requireDocker(t)
+	bin := filepath.Join(t.TempDir(), "echofake")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./testdata/echofake")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build echofake: %v\n%s", err, out)
+	}
+	p, reg, err := fakesitetest.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fakesitetest.Check(t, start(t, fakesite.Options{Plan: p, Kinds: reg}, containers.WithFakeBinary(bin)))
+}
+
+// start runs a containers site for the test and removes it, and checks
+// that nothing of it is left, when the test ends.
+func start(t *testing.T, o fakesite.Options, opts ...containers.Option) *target.Target {
+	t.Helper()
+	id := runID(t)
+	ct, err := containers.Start(context.Background(), o, append(opts, containers.WithRunID(id))...)
+	t.Cleanup(func() {
+		if ct != nil {
+			if err := ct.Close(); err != nil {
+				t.Errorf("close: %v", err)
+			}
 		}
-	}
-	// A role added later joins by data alone.
-	plan.Roles = append(plan.Roles, fakesite.Role{Name: "sbc1.example.com", Kind: "sbc", Zones: []string{"dmz", "carrier"}})
-	zones, nodes, err = containers.Topology(plan)
+		noLeftovers(t, id)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"inside", "dmz", "outside", "carrier"}; !slices.Equal(zones, want) {
-		t.Errorf("zones with a new role: want %v, got %v", want, zones)
-	}
-	i := slices.IndexFunc(nodes, func(n containers.Node) bool { return n.Role == "sbc1.example.com" })
-	if i < 0 || nodes[i].Face != "dmz" {
-		t.Errorf("new role: want it laid out facing dmz, got %+v", nodes)
-	}
-	plan.Roles = append(plan.Roles, fakesite.Role{Name: "lost.example.com", Kind: "ucm"})
-	if _, _, err := containers.Topology(plan); err == nil {
-		t.Error("a role in no zone: want an error, got none")
-	}
+	return ct
 }

@@ -1,7 +1,6 @@
 package containers
 
 import (
-	"example.com/cutover/harness/fakesite"
 	"fmt"
 	"io"
 	"strings"
@@ -10,11 +9,12 @@ import (
 	"github.com/testcontainers/testcontainers-go/log"
 )
 
-// Option tunes the containers site. Options are checked at Start.
+// Option tunes how the containers run (the site itself is set by
+// fakesite.Options, as for every launcher). Options are checked at
+// NewLauncher.
 type Option func(*config) error
 
 type config struct {
-	site       fakesite.Settings
 	logger     log.Logger
 	buildLog   io.Writer
 	fakeBinary string
@@ -32,26 +32,6 @@ func defaultConfig() *config {
 	}
 }
 
-// WithFaults injects faults by catalogue name (fakesite.Catalogue), applied
-// to the plan before any container starts, exactly as harness/embedded does.
-func WithFaults(names ...string) Option {
-	return func(c *config) error { c.site.Faults = append(c.site.Faults, names...); return nil }
-}
-
-// WithName names the site in reports (default "containers", or
-// "containers+fault,…" with faults).
-func WithName(name string) Option { return func(c *config) error { c.site.Name = name; return nil } }
-
-// WithTimeout sets the per-call timeout of the target (default: the plan's, 3s).
-func WithTimeout(d time.Duration) Option {
-	return func(c *config) error { c.site.Timeout = d; return nil }
-}
-
-// WithBudget sets the client discovery budget (default: the plan's, 5s).
-func WithBudget(d time.Duration) Option {
-	return func(c *config) error { c.site.Budget = d; return nil }
-}
-
 // WithLogger receives testcontainers-go's log lines (default: discarded, so
 // that the CLI prints only the summary). log.TestLogger(t) suits tests.
 func WithLogger(l log.Logger) Option {
@@ -64,9 +44,10 @@ func WithBuildLog(w io.Writer) Option {
 	return func(c *config) error { c.buildLog = w; return nil }
 }
 
-// WithFakeBinary uses a prebuilt static linux cutover-fake binary instead of
-// building ./cmd/cutover-fake with the go tool (which needs the module's
-// source: go env GOMOD must name it).
+// WithFakeBinary uses a prebuilt static linux binary instead of building
+// ./cmd/cutover-fake with the go tool (which needs the module's source: go
+// env GOMOD must name it). A custom build (a main that calls
+// fakesite.ServeHost with more kinds) runs plans with kinds of its own.
 func WithFakeBinary(path string) Option {
 	return func(c *config) error { c.fakeBinary = path; return nil }
 }

@@ -12,6 +12,7 @@ import (
 	"example.com/cutover/harness/discovery"
 	"example.com/cutover/harness/dnsclient"
 	"example.com/cutover/harness/embedded"
+	"example.com/cutover/harness/fakesite"
 	"example.com/cutover/harness/target"
 )
 
@@ -81,7 +82,7 @@ func (r *recorder) LookupSRV(ctx context.Context, name string) ([]dnsclient.SRV,
 
 func site(t *testing.T, faults ...string) *target.Target {
 	t.Helper()
-	tg, err := embedded.Start(context.Background(), embedded.WithFaults(faults...))
+	tg, err := embedded.Start(context.Background(), fakesite.Options{Faults: faults})
 	if err != nil {
 		t.Fatal(err)
 	}

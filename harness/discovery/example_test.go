@@ -9,6 +9,8 @@ import (
 
 	"example.com/cutover/harness/discovery"
 	"example.com/cutover/harness/embedded"
+	"example.com/cutover/harness/fakesite"
+	"example.com/cutover/harness/pki"
 	"example.com/cutover/harness/target"
 )
 
@@ -45,7 +47,7 @@ func ExampleParseConfigURL() {
 func ExampleClient_Discover() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	site, err := embedded.Start(ctx)
+	site, err := embedded.Start(ctx, fakesite.Options{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -69,7 +71,7 @@ func ExampleClient_Discover() {
 		}
 	}
 
-	broken, err := embedded.Start(ctx, embedded.WithFaults("uds-top2-dead"))
+	broken, err := embedded.Start(ctx, fakesite.Options{Faults: []string{"uds-top2-dead"}})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -86,30 +88,30 @@ func ExampleClient_Discover() {
 
 // PeerCertificates fetches the chain a server sends, trusted or not;
 // VerifyChain then gives the verdict with its reason.
-func ExampleVerifyChain() {
+func Example_verifyChain() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	site, err := embedded.Start(ctx, embedded.WithFaults("ucm-cert-untrusted"))
+	site, err := embedded.Start(ctx, fakesite.Options{Faults: []string{"ucm-cert-untrusted"}})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer site.Close()
 	for _, host := range []string{"ucm1.example.com", "ucm3.example.com"} {
-		chain, err := discovery.PeerCertificates(ctx, site.DialContext(target.Inside), host+":8443", host, site.Timeout())
+		chain, err := pki.PeerCertificates(ctx, site.DialContext(target.Inside), host+":8443", host, site.Timeout())
 		if err != nil {
 			fmt.Println(err)
 			return
 		}
-		err = discovery.VerifyChain(chain, site.Site.Roots, host, time.Now())
+		err = pki.VerifyChain(chain, site.Site.Roots, host, time.Now())
 		fmt.Printf("%s: %v\n", host, err)
 		// The right name is part of the verdict too.
 		if err == nil {
-			fmt.Printf("as ucm9.example.com: %v\n", discovery.VerifyChain(chain, site.Site.Roots, "ucm9.example.com", time.Now()))
+			fmt.Printf("as ucm9.example.com: %v\n", pki.VerifyChain(chain, site.Site.Roots, "ucm9.example.com", time.Now()))
 		}
 	}
 	// Output:
 	// ucm1.example.com: <nil>
-	// as ucm9.example.com: certificate of ucm9.example.com (issuer "cutover test CA"): x509: certificate is valid for ucm1.example.com, not ucm9.example.com
-	// ucm3.example.com: certificate of ucm3.example.com (issuer "rogue CA (not trusted)"): x509: certificate signed by unknown authority
+	// as ucm9.example.com: pki: certificate of ucm9.example.com (issuer "cutover test CA"): x509: certificate is valid for ucm1.example.com, not ucm9.example.com
+	// ucm3.example.com: pki: certificate of ucm3.example.com (issuer "rogue CA (not trusted)"): x509: certificate signed by unknown authority
 }

@@ -108,6 +108,8 @@ type Answer struct {
 	Transport    string // "udp" or "tcp": how Msg arrived
 	TruncatedUDP bool   // the UDP reply had TC set and TCP was used
 	RTT          time.Duration
+	// Size is the reply's length on the wire, in bytes.
+	Size int
 }
 
 // Exchange asks name/qtype over UDP and, when the reply has TC set, asks the
@@ -191,10 +193,11 @@ func (c *Client) roundTrip(ctx context.Context, network string, q *dns.Msg) (*An
 		return nil, fail("pack", err)
 	}
 	var m *dns.Msg
+	var size int
 	if network == "tcp" {
-		m, err = exchangeTCP(conn, wire)
+		m, size, err = exchangeTCP(conn, wire)
 	} else {
-		m, err = exchangeUDP(conn, wire, q.Id)
+		m, size, err = exchangeUDP(conn, wire, q.Id)
 	}
 	if err != nil {
 		if errors.Is(err, ErrBadReply) {
@@ -202,47 +205,48 @@ func (c *Client) roundTrip(ctx context.Context, network string, q *dns.Msg) (*An
 		}
 		return nil, fail("exchange with", err)
 	}
-	return &Answer{Msg: m, Server: c.server, Transport: network, RTT: time.Since(start)}, nil
+	return &Answer{Msg: m, Server: c.server, Transport: network, RTT: time.Since(start), Size: size}, nil
 }
 
-func exchangeUDP(conn net.Conn, wire []byte, id uint16) (*dns.Msg, error) {
+func exchangeUDP(conn net.Conn, wire []byte, id uint16) (*dns.Msg, int, error) {
 	if _, err := conn.Write(wire); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	buf := make([]byte, dns.MaxMsgSize)
 	for {
 		n, err := conn.Read(buf)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		m, err := unpackReply(buf[:n])
 		if err != nil {
 			// The socket is connected: only the server can have sent this.
-			return nil, err
+			return nil, 0, err
 		}
 		if m.Id == id {
-			return m, nil
+			return m, n, nil
 		}
 		// A late reply to an earlier query: keep waiting for ours.
 	}
 }
 
-func exchangeTCP(conn net.Conn, wire []byte) (*dns.Msg, error) {
+func exchangeTCP(conn net.Conn, wire []byte) (*dns.Msg, int, error) {
 	out := make([]byte, 2+len(wire))
 	binary.BigEndian.PutUint16(out, uint16(len(wire)))
 	copy(out[2:], wire)
 	if _, err := conn.Write(out); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var l [2]byte
 	if _, err := io.ReadFull(conn, l[:]); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	in := make([]byte, binary.BigEndian.Uint16(l[:]))
 	if _, err := io.ReadFull(conn, in); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return unpackReply(in)
+	m, err := unpackReply(in)
+	return m, len(in), err
 }
 
 // unpackReply turns wire bytes into a reply message; never panics.

@@ -12,9 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"example.com/cutover/harness/dnsclient"
 	"example.com/cutover/harness/dnsfake"
-	"github.com/miekg/dns"
 )
 
 const zone = `$ORIGIN example.com.

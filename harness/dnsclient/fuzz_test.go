@@ -57,7 +57,8 @@ func seedReplies() []*dns.Msg {
 	}
 }
 
-// FuzzCheckTarget checks CheckTarget never panics and never accepts an IP
+// FuzzCheckTarget checks that CheckTarget never panics, that every refusal
+// wraps one of the target sentinels, and that it never accepts an IP
 // literal or a single label.
 func FuzzCheckTarget(f *testing.F) {
 	for _, s := range []string{"ucm1.example.com.", ".", "", "192.0.2.1", "2001:db8::1.", "ucm1.", "a_b.example.com"} {
@@ -66,6 +67,9 @@ func FuzzCheckTarget(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		err := CheckTarget(s)
 		if err != nil {
+			if !errors.Is(err, ErrTargetIsIP) && !errors.Is(err, ErrTargetNotFQDN) && !errors.Is(err, ErrTargetInvalid) && !errors.Is(err, ErrServiceAbsent) {
+				t.Fatalf("CheckTarget(%q): error %v wraps no target sentinel", s, err)
+			}
 			return
 		}
 		h := strings.TrimSuffix(s, ".")

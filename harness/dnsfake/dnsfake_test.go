@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"example.com/cutover/harness/dnsfake"
 	"github.com/miekg/dns"
+
+	"example.com/cutover/harness/dnsfake"
 )
 
 // testZone is the data most tests serve.

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"example.com/cutover/harness/dnsfake"
 	"github.com/miekg/dns"
+
+	"example.com/cutover/harness/dnsfake"
 )
 
 func Example() {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"example.com/cutover/harness/embedded"
+	"example.com/cutover/harness/fakesite"
 	"example.com/cutover/harness/target"
 )
 
@@ -17,7 +18,7 @@ import (
 func Example() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	t, err := embedded.Start(ctx, embedded.WithFaults("uds-srv-visible-outside"))
+	t, err := embedded.Start(ctx, fakesite.Options{Faults: []string{"uds-srv-visible-outside"}})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -38,7 +39,7 @@ func Example() {
 	resp.Body.Close()
 	fmt.Println("ucm1 UDS:", resp.Status)
 
-	_, err = embedded.Start(ctx, embedded.WithFaults("no-such-fault"))
+	_, err = embedded.Start(ctx, fakesite.Options{Faults: []string{"no-such-fault"}})
 	fmt.Println("unknown fault:", errors.Is(err, embedded.ErrUnknownFault))
 	// Output:
 	// embedded+uds-srv-visible-outside embedded users: 2 connect_to: 5
@@ -53,7 +54,7 @@ func Example() {
 func ExampleWriteTarget() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	t, err := embedded.Start(ctx)
+	t, err := embedded.Start(ctx, fakesite.Options{})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -20,7 +20,7 @@ func WriteTarget(t *target.Target, path string) (map[string]string, error) {
 	site := *t.Site
 	site.Kind = target.KindLab
 	site.Name = "embedded fakes (lab mode)"
-	site.Embedded = target.EmbeddedSpec{}
+	site.Fakes = target.FakesSpec{}
 	// The fakes are on loopback: a high cap keeps lab mode rate-limited
 	// (as it always is) without slowing runs against them.
 	site.Limits.RPS = 1000

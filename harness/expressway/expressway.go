@@ -29,6 +29,8 @@ const (
 	// ErrUnexpected is returned by Close when the fake saw requests it does
 	// not implement.
 	ErrUnexpected = httpx.Sentinel("expressway: unexpected requests")
+	// ErrBadReply wraps every reason a get_edge_config reply does not parse.
+	ErrBadReply = httpx.Sentinel("expressway: malformed reply")
 )
 
 // Evidence records one client exchange; PeerCert is the edge certificate
@@ -108,18 +110,35 @@ type Server struct {
 	rec httpx.Recorder
 }
 
-// Start validates opts and serves get_edge_config over HTTPS, returning
-// once the socket listens. WithCertificate is required.
-func Start(ctx context.Context, opts ...Option) (*Server, error) {
+// New validates opts and returns Expressway-E's MRA service as an
+// http.Handler that does not listen: a host mounts it (it owns every path:
+// the first segment is the base64 domain).
+func New(opts ...Option) (*Server, error) {
 	cfg := defaultConfig()
-	if err := httpx.Configure(ctx, "expressway", &cfg, opts); err != nil {
+	if err := httpx.Configure(context.Background(), "expressway", &cfg, opts); err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, edge: defaultEdge(cfg.Hostname)}
 	if cfg.edge != nil {
 		s.edge = withPorts(*cfg.edge)
 	}
-	hs, err := httpx.ServeTLS(cfg.Addr, *cfg.Cert, s)
+	return s, nil
+}
+
+// Start validates opts and serves get_edge_config over HTTPS on its own
+// listener, returning once the socket listens. WithCertificate is required.
+func Start(ctx context.Context, opts ...Option) (*Server, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("expressway: start: %w", err)
+	}
+	s, err := New(opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cfg.RequireCert("expressway"); err != nil {
+		return nil, err
+	}
+	hs, err := httpx.ServeTLS(s.cfg.Addr, *s.cfg.Cert, s)
 	if err != nil {
 		return nil, fmt.Errorf("expressway: listen: %w", err)
 	}
@@ -144,14 +163,21 @@ func withPorts(e Edge) Edge {
 	return e
 }
 
-// Addr is the bound 127.0.0.1:<port>.
-func (s *Server) Addr() string { return s.http.Addr() }
+// Addr is the bound 127.0.0.1:<port> of a started fake ("" for New).
+func (s *Server) Addr() string {
+	if s.http == nil {
+		return ""
+	}
+	return s.http.Addr()
+}
 
 // Close stops the fake; it is idempotent. It reports ErrUnexpected if the
 // fake answered methods or paths Expressway-E does not serve here.
 func (s *Server) Close() error {
-	if err := s.http.Close(); err != nil {
-		return fmt.Errorf("expressway: close: %w", err)
+	if s.http != nil {
+		if err := s.http.Close(); err != nil {
+			return fmt.Errorf("expressway: close: %w", err)
+		}
 	}
 	return s.rec.Err(ErrUnexpected)
 }
@@ -352,10 +378,10 @@ type xmlResponse struct {
 func ParseEdgeConfig(b []byte) (EdgeConfig, error) {
 	var v xmlResponse
 	if err := httpx.DecodeXML(b, "getEdgeConfigResponse", &v); err != nil {
-		return EdgeConfig{}, fmt.Errorf("expressway: parse edge config: %w", err)
+		return EdgeConfig{}, fmt.Errorf("%w: parse edge config: %w", ErrBadReply, err)
 	}
 	fail := func(format string, a ...any) (EdgeConfig, error) {
-		return EdgeConfig{}, fmt.Errorf("expressway: parse edge config: "+format, a...)
+		return EdgeConfig{}, fmt.Errorf("%w: parse edge config: %s", ErrBadReply, fmt.Sprintf(format, a...))
 	}
 	var ec EdgeConfig
 	for i, s := range v.Services {
@@ -398,16 +424,16 @@ func ParseEdgeConfig(b []byte) (EdgeConfig, error) {
 	}
 	var err error
 	if ec.SIPEdge, err = conv("sipEdgeServer", v.Edge.SIP); err != nil {
-		return fail("%w", err)
+		return fail("%v", err)
 	}
 	if ec.XMPPEdge, err = conv("xmppEdgeServer", v.Edge.XMPP); err != nil {
-		return fail("%w", err)
+		return fail("%v", err)
 	}
 	if ec.HTTPEdge, err = conv("httpEdgeServer", v.Edge.HTTP); err != nil {
-		return fail("%w", err)
+		return fail("%v", err)
 	}
 	if ec.TURNEdge, err = conv("turnEdgeServer", v.Edge.TURN); err != nil {
-		return fail("%w", err)
+		return fail("%v", err)
 	}
 	if v.Edge.SIPRoute != nil {
 		ec.SIPRoute = strings.TrimSpace(*v.Edge.SIPRoute)

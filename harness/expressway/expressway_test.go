@@ -413,6 +413,10 @@ func TestQueryEncoding(t *testing.T) {
 	}
 }
 
+// FuzzParseEdgeConfig feeds arbitrary bytes to ParseEdgeConfig, seeded
+// from testdata/valid and testdata/invalid. It must never panic, every
+// error wraps ErrBadReply, and what parses names every service and edge
+// server it lists.
 func FuzzParseEdgeConfig(f *testing.F) {
 	for _, dir := range []string{"valid", "invalid"} {
 		files, _ := filepath.Glob(filepath.Join("testdata", dir, "*.xml"))
@@ -427,6 +431,9 @@ func FuzzParseEdgeConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ec, err := ParseEdgeConfig(b)
 		if err != nil {
+			if !errors.Is(err, ErrBadReply) {
+				t.Fatalf("ParseEdgeConfig: error %v does not wrap ErrBadReply", err)
+			}
 			return
 		}
 		for _, s := range ec.Services {

@@ -3,9 +3,10 @@ package expressway
 import (
 	"crypto/tls"
 	"errors"
-	"example.com/cutover/harness/httpx"
 	"fmt"
 	"strings"
+
+	"example.com/cutover/harness/httpx"
 )
 
 // Option configures a Server; errors surface from Start.

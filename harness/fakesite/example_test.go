@@ -10,33 +10,44 @@ import (
 	"example.com/cutover/harness/fakesite"
 )
 
-// The healthy plan is plain data; a fault edits it and is recorded.
+// The example site is data: hosts carrying services. A fault edits it and
+// is recorded.
 func Example() {
-	p := fakesite.Default()
-	for _, r := range p.Roles {
-		fmt.Println(r.Kind, r.Name, r.Zones)
+	p, err := fakesite.Example()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, h := range p.Hosts {
+		var kinds []string
+		for _, s := range h.Services {
+			kinds = append(kinds, fmt.Sprintf("%s:%d", s.Kind, s.Port))
+		}
+		fmt.Println(h.Name, h.Zones, kinds)
 	}
 	if err := p.Apply("uds-top2-dead", "cuplogin-srv-missing"); err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println(p.Faults)
-	for _, r := range p.RolesOf(fakesite.KindUCM) {
-		if r.Down {
-			fmt.Println("down:", r.Name)
+	for _, h := range p.Hosts {
+		if h.Down {
+			fmt.Println("down:", h.Name)
 		}
 	}
-	fmt.Println("inside records:", len(p.DNSView("inside").Records))
+	inside, _ := p.DNS(fakesite.ZoneInside)
+	fmt.Println("inside records:", len(inside.Records))
 	// Output:
-	// dns dns-inside [inside]
-	// dns dns-outside [outside]
-	// ucm ucm1.example.com [inside]
-	// ucm ucm2.example.com [inside]
-	// ucm ucm3.example.com [inside]
-	// ucm ucmb1.example.com [inside]
-	// edge expe1.example.com [dmz outside]
-	// proxy client-inside [inside dmz]
-	// proxy client-outside [outside]
+	// dns-inside [inside dmz] [dns:53]
+	// dns-outside [outside] [dns:53]
+	// ucm1.example.com [inside] [uds:8443]
+	// ucm2.example.com [inside] [uds:8443]
+	// ucm3.example.com [inside] [uds:8443]
+	// ucmb1.example.com [inside] [uds:8443]
+	// imp1.example.com [inside] []
+	// expe1.example.com [dmz outside] [edge:8443]
+	// client-inside [inside dmz] [proxy:3128]
+	// client-outside [outside] [proxy:3128]
 	// [uds-top2-dead cuplogin-srv-missing]
 	// down: ucm1.example.com
 	// down: ucm2.example.com
@@ -44,33 +55,36 @@ func Example() {
 }
 
 // The catalogue answers both ways: what a fault must break, and which
-// faults must break a check.
+// faults must break a check. A fault that names what the plan lacks is an
+// error, never a silent no-op.
 func ExampleFaultsFor() {
 	f, _ := fakesite.Lookup("edge-san-missing-domain")
 	fmt.Println(f.Name, f.Kills, "-", f.Description)
-	fmt.Println("DISC-10:", fakesite.FaultsFor("DISC-10"))
 	fmt.Println("DISC-14:", fakesite.FaultsFor("DISC-14"))
 
-	err := fakesite.Default().Apply("no-such-fault")
-	fmt.Println(errors.Is(err, fakesite.ErrUnknownFault))
+	p, _ := fakesite.Example()
+	fmt.Println(errors.Is(p.Apply("no-such-fault"), fakesite.ErrUnknownFault))
+	h, _ := p.Host("ucm3.example.com")
+	h.Name = "ucm9.example.com" // the site no longer has ucm3
+	fmt.Println(p.Apply("uds-node-dead"))
 	// Output:
 	// edge-san-missing-domain [DISC-10] - the Expressway-E certificate has no SAN form for emea.example.com
-	// DISC-10: [edge-san-missing-domain edge-srv-inside-only edge-srv-wrong-port edge-target-unresolvable]
 	// DISC-14: [cuplogin-srv-missing]
 	// true
+	// fakesite: fault uds-node-dead: fakesite: plan: no host "ucm3.example.com" in the plan
 }
 
 // A Bundle carries the plan and its key material through JSON (as a
-// container gets it); StartRole starts one role from it.
-func ExampleBundle_StartRole() {
+// container gets it); StartHost starts one host's services from it.
+func ExampleStartHost() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p := fakesite.Default()
-	if err := p.Apply("uds-srv-visible-outside", "ucm-cert-expired"); err != nil {
+	p, reg, err := fakesite.Prepare("example", fakesite.Options{Faults: []string{"uds-srv-visible-outside", "ucm-cert-expired"}})
+	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	b, err := fakesite.NewBundle(p)
+	b, err := fakesite.NewBundle(p, reg)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -80,20 +94,20 @@ func ExampleBundle_StartRole() {
 		fmt.Println(err)
 		return
 	}
-	b, err = fakesite.UnmarshalBundle(data)
-	if err != nil {
+	if b, err = fakesite.UnmarshalBundle(data, reg); err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("certificates:", len(b.Certs), "faults:", b.Plan.Faults)
+	fmt.Println("credentials:", len(b.Certs), "faults:", b.Plan.Faults)
 
-	outside, err := b.StartRole(ctx, "dns-outside", "127.0.0.1:0")
+	loopback := fakesite.HostOptions{Bind: func(int) string { return "127.0.0.1:0" }}
+	outside, err := fakesite.StartHost(ctx, reg, b, "dns-outside", loopback)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer outside.Close()
-	srvs, _, err := dnsclient.New(outside.Addr()).LookupSRV(ctx, "_cisco-uds._tcp.example.com")
+	srvs, _, err := dnsclient.New(outside.Addrs[53]).LookupSRV(ctx, "_cisco-uds._tcp.example.com")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -102,29 +116,15 @@ func ExampleBundle_StartRole() {
 		fmt.Println("seen from outside:", s.Priority, s.Target)
 	}
 
-	// A role that is down by plan is never started: its address stays dead.
-	b.Plan.Role("ucm2.example.com").Down = true
-	_, err = b.StartRole(ctx, "ucm2.example.com", "127.0.0.1:0")
+	// A host that is down by plan is never started: its address stays dead.
+	h, _ := b.Plan.Host("ucm2.example.com")
+	h.Down = true
+	_, err = fakesite.StartHost(ctx, reg, b, "ucm2.example.com", loopback)
 	fmt.Println(err)
 	// Output:
-	// certificates: 5 faults: [uds-srv-visible-outside ucm-cert-expired]
+	// credentials: 5 faults: [uds-srv-visible-outside ucm-cert-expired]
 	// seen from outside: 10 ucm1.example.com.
 	// seen from outside: 20 ucm2.example.com.
 	// seen from outside: 30 ucm3.example.com.
-	// fakesite: role ucm2.example.com is down by plan
-}
-
-// Build is what the embedded and containers targets share: the plan with
-// its faults and settings, and the key material to start it.
-func ExampleBuild() {
-	plan, bundle, err := fakesite.Build("embedded", fakesite.Settings{Faults: []string{"dns-tcp-refused"}})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Println(plan.Site.Name)
-	fmt.Println("trusted roots:", plan.Site.Roots != nil, "certificates:", len(bundle.Certs))
-	// Output:
-	// embedded+dns-tcp-refused
-	// trusted roots: true certificates: 5
+	// fakesite: host ucm2.example.com is down by plan
 }

@@ -1,324 +1,321 @@
-// Package fakesite describes the example site that the fakes make up — DNS
-// views, UCM nodes, Expressway-E — as plain data (a Plan), lets named faults
-// edit that data, and starts any one role of it. harness/embedded starts
-// every role in-process; harness/containers starts the same roles in
-// containers. A fake added later is a new role kind here plus its faults.
+// Package fakesite is the fake site as data: hosts on the site's networks
+// (inside, DMZ, outside), each carrying services (a kind, a port, a
+// transport and the kind's settings), the site data the checks see, and the
+// named faults that edit all of it. The example site is a fixture file
+// (fixtures/sites/example.yaml) loaded by the target file's strict decoder.
+//
+// One table (Kinds) maps each service kind to its start function; HTTPS
+// services on one host and port share a listener. StartHost starts one
+// host, in-process or inside a container. A Launcher (harness/embedded,
+// harness/containers) runs every host of a plan, and Open wires what it
+// started into a target.Target once, the same way for every launcher.
 package fakesite
 
 import (
-	"crypto/rand"
-	"encoding/hex"
+	"errors"
 	"fmt"
+	"net"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"example.com/cutover/harness/target"
 )
 
-// CertKind says how a role's certificate is made.
-type CertKind string
-
-// Certificate kinds.
-const (
-	CertGood    CertKind = ""        // issued by the site's trusted test CA
-	CertRogue   CertKind = "rogue"   // issued by a CA nobody trusts
-	CertExpired CertKind = "expired" // trusted CA, expired yesterday
-)
-
-// Role kinds.
-const (
-	KindDNS  = "dns"
-	KindUCM  = "ucm"
-	KindEdge = "edge"
-	// KindProxy is a vantage point: an HTTP CONNECT proxy on the networks
-	// a client there reaches; the target dials through it.
-	KindProxy = "proxy"
-)
-
-// ProxyPort is where a client proxy listens in a container.
-const ProxyPort = "3128"
-
-// Network zones of the site (containers put roles on these networks).
+// Network zones of the site (containers put hosts on these networks).
 const (
 	ZoneInside  = "inside"
 	ZoneDMZ     = "dmz"
 	ZoneOutside = "outside"
 )
 
+// Transport is how a service is reached.
+type Transport string
+
+// Transports.
+const (
+	UDPTCP Transport = "udp+tcp" // DNS
+	TCP    Transport = "tcp"     // plain TCP (a CONNECT proxy, SIP over TCP)
+	TLS    Transport = "tls"     // TLS with the host's certificate
+	MTLS   Transport = "mtls"    // TLS that demands a client certificate
+	HTTP   Transport = "http"    // plain HTTP (UCM's TFTP on 6970)
+)
+
 // Plan is the whole fake site.
 type Plan struct {
 	// Site is the site data the checks see (users carry passwords).
 	Site *target.Site `json:"site"`
-	// Hosts maps every host name in the zones to its address.
-	Hosts map[string]string `json:"hosts"`
-	// Roles are the fakes to run, one per host or DNS view.
-	Roles []Role `json:"roles"`
+	// Hosts are the machines of the site, DNS views and client vantage
+	// points among them.
+	Hosts []*Host `json:"hosts"`
+	// Keys are credentials issued for a purpose other than a host's TLS
+	// server certificate: a client certificate for mutual TLS, a SAML or
+	// JWT signing key.
+	Keys []KeySpec `json:"keys,omitempty"`
+	// ClockOffset moves the site's clock (fakes, clients, checks) from the
+	// real time; it travels with the bundle.
+	ClockOffset time.Duration `json:"clock_offset,omitempty"`
+	// Net is how the fakes themselves resolve and connect (dialback, a
+	// partner's reply); the launcher fills it.
+	Net Net `json:"net"`
 	// Faults applied, for the record.
 	Faults []string `json:"faults,omitempty"`
 }
 
-// Role is one fake process: its kind, where it sits and everything it
-// needs to start, including fault settings, as data.
-type Role struct {
-	// Name is unique in the plan: the host FQDN, or "dns-inside".
-	Name string `json:"name"`
-	Kind string `json:"kind"`
-	// Zones the role is attached to (containers).
-	Zones []string `json:"zones"`
+// Net is the fakes' own view of the site network: the resolver of each DNS
+// view and the connect map that sends a plan address to where the service
+// really listens.
+type Net struct {
+	Resolvers map[string]string  `json:"resolvers,omitempty"`
+	ConnectTo []target.ConnectTo `json:"connect_to,omitempty"`
+}
+
+// Host is one machine of the site.
+type Host struct {
+	// Name is unique in the plan: the host's FQDN, or a label such as
+	// "dns-inside" for a host that is not itself in DNS.
+	Name string `yaml:"name" json:"name"`
+	// Address is where the plan says the host is: a loopback address for
+	// the embedded launcher, the container's address for containers. DNS
+	// views publish it for FQDN hosts.
+	Address string `yaml:"address,omitempty" json:"address,omitempty"`
+	// Zones are the networks the host is on.
+	Zones []string `yaml:"zones" json:"zones"`
+	// Addresses are the host's addresses per zone when it has one on each
+	// network (containers); Address is then its most public one. A DNS
+	// view publishes the address its clients reach (AddrFor).
+	Addresses map[string]string `yaml:"-" json:"addresses,omitempty"`
+	// Aliases are other names of the host (container network aliases).
+	Aliases []string `yaml:"aliases,omitempty" json:"aliases,omitempty"`
 	// Down means the host exists in DNS but nothing answers (a dead node).
-	Down bool `json:"down,omitempty"`
-	// Cert of HTTPS roles, and the names it carries.
-	Cert     CertKind `json:"cert,omitempty"`
-	DNSNames []string `json:"dns_names,omitempty"`
-	SRVNames []string `json:"srv_names,omitempty"`
-
-	DNS   *DNSRole   `json:"dns,omitempty"`
-	UCM   *UCMRole   `json:"ucm,omitempty"`
-	Edge  *EdgeRole  `json:"edge,omitempty"`
-	Proxy *ProxyRole `json:"proxy,omitempty"`
+	Down bool `yaml:"down,omitempty" json:"down,omitempty"`
+	// Resolver is the DNS view the host's own lookups use. Default: inside
+	// for a host on the inside network or the DMZ, else outside.
+	Resolver string `yaml:"resolver,omitempty" json:"resolver,omitempty"`
+	// Cert is the host's TLS server certificate (needed by TLS services).
+	Cert *CertSpec `yaml:"cert,omitempty" json:"cert,omitempty"`
+	// Services are what the host runs.
+	Services []*Service `yaml:"-" json:"services"`
 }
 
-// ProxyRole is where a client stands.
-type ProxyRole struct {
-	// View is the vantage point it is: "inside" or "outside".
-	View string `json:"view"`
+// CertSpec says how a certificate is made.
+type CertSpec struct {
+	// Names are the DNS SANs. Default: the host's name.
+	Names []string `yaml:"names,omitempty" json:"names,omitempty"`
+	// SRVNames are RFC 4985 SRVName SANs (_collab-edge._tls.D).
+	SRVNames []string `yaml:"srv_names,omitempty" json:"srv_names,omitempty"`
+	// Issuer is "" (the site's trusted test CA) or "rogue" (a CA nobody
+	// trusts).
+	Issuer string `yaml:"issuer,omitempty" json:"issuer,omitempty"`
+	// Validity is "" (valid for a year), "expired" (yesterday) or
+	// "expiring" (within 30 days), against the site's clock.
+	Validity string `yaml:"validity,omitempty" json:"validity,omitempty"`
 }
 
-// DNSRole is one DNS view.
-type DNSRole struct {
-	// View is "inside" or "outside": which vantage point it serves.
-	View    string   `json:"view"`
-	Records []string `json:"records"`
-	NoTCP   bool     `json:"no_tcp,omitempty"`
+// Certificate issuers and validities.
+const (
+	IssuerTrusted = ""
+	IssuerRogue   = "rogue"
+
+	ValidityGood     = ""
+	ValidityExpired  = "expired"
+	ValidityExpiring = "expiring"
+)
+
+// Key purposes.
+const (
+	PurposeTLSServer   = "tls-server"
+	PurposeTLSClient   = "tls-client"
+	PurposeSAMLSigning = "saml-signing"
+	PurposeJWTSigning  = "jwt-signing"
+)
+
+// KeySpec is one credential a fake holds for a purpose.
+type KeySpec struct {
+	// Name identifies the key in the bundle, e.g. "expc1.example.com/tls-client".
+	Name    string   `yaml:"name" json:"name"`
+	Purpose string   `yaml:"purpose" json:"purpose"`
+	Cert    CertSpec `yaml:"cert,omitempty" json:"cert,omitempty"`
 }
 
-// UCMRole is one UCM node's UDS.
-type UCMRole struct {
-	ClusterNodes      []string `json:"cluster_nodes"`
-	HideUsers         []string `json:"hide_users,omitempty"`
-	HideDevicesOf     []string `json:"hide_devices_of,omitempty"`
-	UnknownUserStatus int      `json:"unknown_user_status,omitempty"`
-	DevicesOpen       bool     `json:"devices_open,omitempty"`
-	Realm             string   `json:"realm,omitempty"`
-	WrongHomeCluster  string   `json:"wrong_home_cluster,omitempty"`
+// Service is one thing a host runs.
+type Service struct {
+	// Kind names the entry of the Kinds table that starts it.
+	Kind string `yaml:"kind" json:"kind"`
+	Port int    `yaml:"port" json:"port"`
+	// Transport defaults to the kind's.
+	Transport Transport `yaml:"transport,omitempty" json:"transport,omitempty"`
+	// Settings is the kind's settings value (a pointer to its type, see
+	// Kind.Settings); faults edit it through Each.
+	Settings any `yaml:"-" json:"-"`
 }
 
-// EdgeRole is one Expressway-E.
-type EdgeRole struct {
-	AcceptAnyCredentials bool     `json:"accept_any_credentials,omitempty"`
-	OmitServices         []string `json:"omit_services,omitempty"`
-	PaddedPathOnly       bool     `json:"padded_path_only,omitempty"`
-	Status               int      `json:"status,omitempty"`
-}
-
-// Default is the healthy example site: domains example.com and (by UC
-// Manager Profile) emea.example.com, UCM clusters ucm-a (3 nodes) and ucm-b,
-// one IM&P node, one Expressway-E, users alice and bob. Addresses are
-// loopback; containers replace them with their own.
-func Default() *Plan {
-	site := &target.Site{
-		Name: "embedded",
-		Kind: target.KindEmbedded,
-		Domains: target.Domains{
-			Services:      "example.com",
-			VoiceServices: []string{"example.com", "emea.example.com"},
-			IMP:           "example.com",
-		},
-		UCM: []target.Cluster{
-			{Name: "ucm-a", Nodes: []string{"ucm1.example.com", "ucm2.example.com", "ucm3.example.com"}},
-			{Name: "ucm-b", Nodes: []string{"ucmb1.example.com"}},
-		},
-		IMP:        target.IMP{Nodes: []string{"imp1.example.com"}},
-		Expressway: target.Expressway{Edge: []string{"expe1.example.com"}},
-		Users: []target.User{
-			{Username: "alice", Email: "alice@example.com", HomeCluster: "ucm-a", PasswordEnv: "CUTOVER_PASSWORD_ALICE",
-				Devices: []string{"CSFALICE", "BOTALICE", "TCTALICE", "TABALICE"}},
-			{Username: "bob", Email: "bob@example.com", HomeCluster: "ucm-b", VoiceServicesDomain: "emea.example.com", PasswordEnv: "CUTOVER_PASSWORD_BOB",
-				Devices: []string{"CSFBOB"}},
-		},
-		Discovery: target.Discovery{
-			ConfigURL:   "ciscojabber://provision?ServicesDomain=example.com&VoiceServicesDomain=example.com&ServicesDomainSsoEmailPrompt=ON",
-			Budget:      target.Duration(5 * time.Second),
-			TopN:        2,
-			UnknownUser: "cutover-no-such-user",
-		},
-		Limits: target.Limits{MaxAuthFailures: 1000, Timeout: target.Duration(3 * time.Second)},
-	}
-	for i := range site.Users {
-		site.Users[i].Password = randomSecret()
-	}
-	p := &Plan{
-		Site: site,
-		Hosts: map[string]string{
-			"ucm1.example.com":  "127.0.1.1",
-			"ucm2.example.com":  "127.0.1.2",
-			"ucm3.example.com":  "127.0.1.3",
-			"ucmb1.example.com": "127.0.1.11",
-			"imp1.example.com":  "127.0.1.21",
-			"expe1.example.com": "127.0.2.1",
-		},
-	}
-	soa := "example.com. 3600 IN SOA ns.example.com. hostmaster.example.com. 1 7200 3600 1209600 300"
-	p.Roles = append(p.Roles,
-		Role{Name: "dns-inside", Kind: KindDNS, Zones: []string{ZoneInside}, DNS: &DNSRole{View: "inside", Records: []string{
-			soa,
-			"_cisco-uds._tcp.example.com. 300 IN SRV 10 50 8443 ucm1.example.com.",
-			"_cisco-uds._tcp.example.com. 300 IN SRV 20 50 8443 ucm2.example.com.",
-			"_cisco-uds._tcp.example.com. 300 IN SRV 30 50 8443 ucm3.example.com.",
-			"_cisco-uds._tcp.emea.example.com. 300 IN SRV 10 50 8443 ucmb1.example.com.",
-			"_cuplogin._tcp.example.com. 300 IN SRV 10 50 8443 imp1.example.com.",
-		}}},
-		Role{Name: "dns-outside", Kind: KindDNS, Zones: []string{ZoneOutside}, DNS: &DNSRole{View: "outside", Records: []string{
-			soa,
-			"_collab-edge._tls.example.com. 300 IN SRV 10 50 8443 expe1.example.com.",
-			"_collab-edge._tls.emea.example.com. 300 IN SRV 10 50 8443 expe1.example.com.",
-		}}},
-	)
-	for _, cl := range site.UCM {
-		for _, n := range cl.Nodes {
-			p.Roles = append(p.Roles, Role{Name: n, Kind: KindUCM, Zones: []string{ZoneInside}, DNSNames: []string{n},
-				UCM: &UCMRole{ClusterNodes: cl.Nodes}})
+// Host returns the host named name.
+func (p *Plan) Host(name string) (*Host, error) {
+	for _, h := range p.Hosts {
+		if h.Name == name {
+			return h, nil
 		}
 	}
-	p.Roles = append(p.Roles, Role{Name: "expe1.example.com", Kind: KindEdge, Zones: []string{ZoneDMZ, ZoneOutside},
-		DNSNames: []string{"expe1.example.com", "collab-edge.example.com"},
-		SRVNames: []string{"_collab-edge._tls.emea.example.com"},
-		Edge:     &EdgeRole{}})
-	// The clients: inside reaches the inside network and the DMZ, outside
-	// only the outside network (where Expressway-E also has a leg).
-	p.Roles = append(p.Roles,
-		Role{Name: "client-inside", Kind: KindProxy, Zones: []string{ZoneInside, ZoneDMZ}, Proxy: &ProxyRole{View: "inside"}},
-		Role{Name: "client-outside", Kind: KindProxy, Zones: []string{ZoneOutside}, Proxy: &ProxyRole{View: "outside"}},
-	)
-	return p
+	return nil, fmt.Errorf("%w: no host %q in the plan", ErrPlan, name)
 }
 
-// Role returns the role named name, for editing.
-func (p *Plan) Role(name string) *Role {
-	for i := range p.Roles {
-		if p.Roles[i].Name == name {
-			return &p.Roles[i]
+// User returns the site's test user named username.
+func (p *Plan) User(username string) (*target.User, error) {
+	for i := range p.Site.Users {
+		if p.Site.Users[i].Username == username {
+			return &p.Site.Users[i], nil
 		}
 	}
-	return nil
+	return nil, fmt.Errorf("%w: no test user %q in the plan", ErrPlan, username)
 }
 
-// RolesOf returns every role of a kind, for editing.
-func (p *Plan) RolesOf(kind string) []*Role {
-	var out []*Role
-	for i := range p.Roles {
-		if p.Roles[i].Kind == kind {
-			out = append(out, &p.Roles[i])
+// Services returns every service of a kind with its host.
+func (p *Plan) Services(kind string) []HostService {
+	var out []HostService
+	for _, h := range p.Hosts {
+		for _, s := range h.Services {
+			if s.Kind == kind {
+				out = append(out, HostService{h, s})
+			}
 		}
 	}
 	return out
 }
 
-// DNSView returns the DNS role serving a vantage point.
-func (p *Plan) DNSView(view string) *DNSRole {
-	for _, r := range p.RolesOf(KindDNS) {
-		if r.DNS.View == view {
-			return r.DNS
-		}
-	}
-	return nil
+// HostService is a service with the host it runs on.
+type HostService struct {
+	Host    *Host
+	Service *Service
 }
 
-// Apply injects faults by name.
-func (p *Plan) Apply(faults ...string) error {
-	for _, name := range faults {
-		f, ok := Lookup(name)
+// Each applies f to the settings of every service of kind (whose settings
+// type must be T) and fails when the plan has no such service: a fault that
+// edits nothing is a mistake, not a healthy site.
+func Each[T any](p *Plan, kind string, f func(h *Host, s *T) error) error {
+	svcs := p.Services(kind)
+	if len(svcs) == 0 {
+		return fmt.Errorf("%w: no %s service in the plan", ErrPlan, kind)
+	}
+	for _, hs := range svcs {
+		s, ok := hs.Service.Settings.(*T)
 		if !ok {
-			return fmt.Errorf("%w %q (known: %s)", ErrUnknownFault, name, strings.Join(Names(), ", "))
+			return fmt.Errorf("%w: %s service on %s has settings %T, not %T", ErrPlan, kind, hs.Host.Name, hs.Service.Settings, s)
 		}
-		f.apply(p)
-		p.Faults = append(p.Faults, name)
+		if err := f(hs.Host, s); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// Settings are what every way of running the fake site takes: the faults
-// to inject and the few site values a caller may change.
-type Settings struct {
-	// Name labels reports. Default: the runner's base name, with
-	// "+fault,…" when faults are injected.
-	Name   string
-	Faults []string
-	// Timeout bounds each network call (default 3s); Budget bounds each
-	// client discovery (default 5s: nothing here needs the real 20s).
-	Timeout, Budget time.Duration
+// SettingsOf returns the settings of host's first service of kind.
+func SettingsOf[T any](p *Plan, host, kind string) (*T, error) {
+	h, err := p.Host(host)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range h.Services {
+		if s.Kind == kind {
+			if v, ok := s.Settings.(*T); ok {
+				return v, nil
+			}
+			return nil, fmt.Errorf("%w: %s service on %s has settings %T", ErrPlan, kind, host, s.Settings)
+		}
+	}
+	return nil, fmt.Errorf("%w: host %s runs no %s service", ErrPlan, host, kind)
 }
 
-// Build makes the Default plan with the settings applied and issues its
-// bundle; the site's trust roots come from the bundle. base names the way
-// it runs ("embedded", "containers").
-func Build(base string, s Settings) (*Plan, *Bundle, error) {
-	p := Default()
-	if err := p.Apply(s.Faults...); err != nil {
-		return nil, nil, err
+// ErrPlan marks a plan that is inconsistent, or a fault that names a host,
+// user or service the plan lacks.
+var ErrPlan = errors.New("fakesite: plan")
+
+// FQDN reports whether the host is itself in DNS (its name has a dot).
+func (h *Host) FQDN() bool { return strings.Contains(h.Name, ".") }
+
+// Public reports whether the host sits in the DMZ or outside.
+func (h *Host) Public() bool {
+	return slices.Contains(h.Zones, ZoneDMZ) || slices.Contains(h.Zones, ZoneOutside)
+}
+
+// View is the DNS view the host's own lookups use.
+func (h *Host) View() string {
+	if h.Resolver != "" {
+		return h.Resolver
 	}
-	site := p.Site
-	site.Name = base
-	if len(p.Faults) > 0 {
-		site.Name += "+" + strings.Join(p.Faults, ",")
+	if slices.Contains(h.Zones, ZoneInside) || slices.Contains(h.Zones, ZoneDMZ) {
+		return ZoneInside
 	}
-	if s.Name != "" {
-		site.Name = s.Name
+	return ZoneOutside
+}
+
+// Ports are the ports the host's services listen on, sorted, once each.
+func (h *Host) Ports() []int {
+	var out []int
+	for _, s := range h.Services {
+		if !slices.Contains(out, s.Port) {
+			out = append(out, s.Port)
+		}
 	}
-	if s.Timeout > 0 {
-		site.Limits.Timeout = target.Duration(s.Timeout)
+	sort.Ints(out)
+	return out
+}
+
+// PlanAddr is "address:port" of a service as the plan has it.
+func (h *Host) PlanAddr(port int) string {
+	return net.JoinHostPort(h.Address, strconv.Itoa(port))
+}
+
+// CertNames are the DNS SANs of the host's certificate.
+func (h *Host) CertNames() []string {
+	if h.Cert == nil || len(h.Cert.Names) == 0 {
+		return []string{h.Name}
 	}
-	if s.Budget > 0 {
-		site.Discovery.Budget = target.Duration(s.Budget)
-	}
-	b, err := NewBundle(p)
-	if err != nil {
-		return nil, nil, err
-	}
-	if site.Roots, err = b.Roots(); err != nil {
-		return nil, nil, err
-	}
-	site.CAPEM = b.CAPEM
-	return p, b, nil
+	return h.Cert.Names
 }
 
 // Records returns a DNS view's records with the host addresses added: the
-// inside view knows every host, the outside view the hosts in the DMZ and
+// inside view knows every FQDN host, the outside view those in the DMZ and
 // outside zones.
-func (p *Plan) Records(r *Role) []string {
-	out := append([]string(nil), r.DNS.Records...)
-	var hosts []string
-	for h := range p.Hosts {
-		hosts = append(hosts, h)
-	}
-	sort.Strings(hosts)
-	for _, h := range hosts {
-		if r.DNS.View == "outside" && !p.public(h) {
-			continue
+func (p *Plan) Records(d *DNSSettings) []string {
+	out := append([]string(nil), d.Records...)
+	var hosts []*Host
+	for _, h := range p.Hosts {
+		if h.FQDN() && h.Address != "" && (d.View != ZoneOutside || h.Public()) {
+			hosts = append(hosts, h)
 		}
-		out = append(out, fmt.Sprintf("%s. 300 IN A %s", h, p.Hosts[h]))
+	}
+	sort.Slice(hosts, func(i, j int) bool { return hosts[i].Name < hosts[j].Name })
+	for _, h := range hosts {
+		out = append(out, fmt.Sprintf("%s. 300 IN A %s", h.Name, h.AddrFor(d.View)))
 	}
 	return out
 }
 
-// public reports whether a host sits in the DMZ or outside.
-func (p *Plan) public(host string) bool {
-	r := p.Role(host)
-	if r == nil {
-		return false
+// AddrFor is the host's address as a client of a DNS view reaches it: for
+// the inside view its inside, else DMZ, address; for the outside view its
+// outside one; Address when the host has one address for all.
+func (h *Host) AddrFor(view string) string {
+	order := []string{ZoneOutside}
+	if view != ZoneOutside {
+		order = []string{ZoneInside, ZoneDMZ, ZoneOutside}
 	}
-	for _, z := range r.Zones {
-		if z == ZoneDMZ || z == ZoneOutside {
-			return true
+	for _, z := range order {
+		if a := h.Addresses[z]; a != "" {
+			return a
 		}
 	}
-	return false
+	return h.Address
 }
 
-// randomSecret makes a fresh password per run: nothing real can depend on it.
-func randomSecret() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b) // never fails on Linux (crypto/rand)
-	return "pw-" + hex.EncodeToString(b)
+// DNS returns the settings of the DNS service serving view.
+func (p *Plan) DNS(view string) (*DNSSettings, error) {
+	for _, hs := range p.Services(KindDNS) {
+		if d, ok := hs.Service.Settings.(*DNSSettings); ok && d.View == view {
+			return d, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: no DNS service for the %s view", ErrPlan, view)
 }

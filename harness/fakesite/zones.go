@@ -16,12 +16,13 @@ import (
 func WriteZones(p *Plan, dir, origin, nsAddr string) ([]string, error) {
 	origin = strings.TrimSuffix(origin, ".") + "."
 	var files []string
-	for _, r := range p.RolesOf(KindDNS) {
+	for _, hs := range p.Services(KindDNS) {
+		d := hs.Service.Settings.(*DNSSettings)
 		var b strings.Builder
-		fmt.Fprintf(&b, "; %s view of the cutover fake site, written by cutover fakes --write-zones\n", r.DNS.View)
+		fmt.Fprintf(&b, "; %s view of the cutover fake site, written by cutover fakes --write-zones\n", d.View)
 		fmt.Fprintf(&b, "$ORIGIN %s\n$TTL 300\n", origin)
 		fmt.Fprintf(&b, "%s 3600 IN NS ns.%s\nns.%s 3600 IN A %s\n", origin, origin, origin, nsAddr)
-		for _, rr := range p.Records(r) {
+		for _, rr := range p.Records(d) {
 			name, _, _ := strings.Cut(rr, " ")
 			if name != origin && !strings.HasSuffix(name, "."+origin) {
 				fmt.Fprintf(&b, "; out of zone, not served: %s\n", rr)
@@ -29,7 +30,7 @@ func WriteZones(p *Plan, dir, origin, nsAddr string) ([]string, error) {
 			}
 			b.WriteString(rr + "\n")
 		}
-		f := filepath.Join(dir, r.DNS.View+".zone")
+		f := filepath.Join(dir, d.View+".zone")
 		if err := os.WriteFile(f, []byte(b.String()), 0o644); err != nil {
 			return files, fmt.Errorf("fakesite: write zone: %w", err)
 		}

@@ -13,8 +13,8 @@ import (
 // TestWriteZonesAreValidMasterFiles: what a real server loads holds every
 // record the fake view serves, and nothing outside the zone.
 func TestWriteZonesAreValidMasterFiles(t *testing.T) {
-	p := fakesite.Default()
-	if err := p.Apply("edge-target-ip"); err != nil { // adds an out-of-zone record
+	p, _, err := fakesite.Prepare("test", fakesite.Options{Faults: []string{"edge-target-ip"}}) // adds an out-of-zone record
+	if err != nil {
 		t.Fatal(err)
 	}
 	files, err := fakesite.WriteZones(p, t.TempDir(), "example.com", "127.0.0.1")

@@ -27,7 +27,7 @@ func (f *Fake) FakeBase() *Fake { return f }
 // SetAddr sets the listen address.
 func (f *Fake) SetAddr(addr string) error {
 	if addr == "" {
-		return errors.New("empty listen address")
+		return errors.New("httpx: empty listen address")
 	}
 	f.Addr = addr
 	return nil
@@ -36,7 +36,7 @@ func (f *Fake) SetAddr(addr string) error {
 // SetCertificate sets the server certificate.
 func (f *Fake) SetCertificate(cert tls.Certificate) error {
 	if len(cert.Certificate) == 0 {
-		return errors.New("empty certificate")
+		return errors.New("httpx: empty certificate")
 	}
 	f.Cert = &cert
 	return nil
@@ -45,15 +45,16 @@ func (f *Fake) SetCertificate(cert tls.Certificate) error {
 // SetHostname sets the FQDN the fake answers as.
 func (f *Fake) SetHostname(fqdn string) error {
 	if fqdn == "" || strings.ContainsAny(fqdn, "/: ") {
-		return fmt.Errorf("bad hostname %q", fqdn)
+		return fmt.Errorf("httpx: bad hostname %q", fqdn)
 	}
 	f.Hostname = fqdn
 	return nil
 }
 
-// Configure is the start of every fake's Start: it refuses a done context,
-// applies the options to cfg (which holds the defaults) and requires a
-// certificate. Errors read "<pkg>: option: …".
+// Configure is the start of every fake's New: it refuses a done context
+// and applies the options to cfg (which holds the defaults). Errors read
+// "<pkg>: option: …". A handler mounted by a host needs no certificate of
+// its own; a fake's Start, which listens, checks for one with RequireCert.
 func Configure[C any, PC interface {
 	*C
 	FakeBase() *Fake
@@ -66,7 +67,12 @@ func Configure[C any, PC interface {
 			return fmt.Errorf("%s: option: %w", pkg, err)
 		}
 	}
-	if cfg.FakeBase().Cert == nil {
+	return nil
+}
+
+// RequireCert is what a fake's Start checks before it listens on TLS.
+func (f *Fake) RequireCert(pkg string) error {
+	if f.Cert == nil {
 		return fmt.Errorf("%s: option: WithCertificate is required", pkg)
 	}
 	return nil

@@ -41,6 +41,8 @@ const (
 	ErrContentType = Sentinel("httpx: unexpected content type")
 	// ErrRoot is returned when an XML document has the wrong root element.
 	ErrRoot = Sentinel("httpx: wrong root element")
+	// ErrXML wraps every other reason an XML document does not decode.
+	ErrXML = Sentinel("httpx: malformed XML")
 )
 
 // Sentinel is a constant error, so the ErrXxx values need no package
@@ -214,7 +216,7 @@ func DecodeXML(b []byte, root string, v any) error {
 			if errors.Is(err, io.EOF) {
 				return fmt.Errorf("%w: no <%s> element", ErrRoot, root)
 			}
-			return err
+			return fmt.Errorf("%w: %w", ErrXML, err)
 		}
 		se, ok := tok.(xml.StartElement)
 		if !ok {
@@ -224,7 +226,7 @@ func DecodeXML(b []byte, root string, v any) error {
 			return fmt.Errorf("%w: got <%s>, want <%s>", ErrRoot, se.Name.Local, root)
 		}
 		if err := d.DecodeElement(v, &se); err != nil {
-			return err
+			return fmt.Errorf("%w: %w", ErrXML, err)
 		}
 		break
 	}
@@ -234,14 +236,14 @@ func DecodeXML(b []byte, root string, v any) error {
 			return nil
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: %w", ErrXML, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			return fmt.Errorf("trailing element <%s> after <%s>", t.Name.Local, root)
+			return fmt.Errorf("%w: trailing element <%s> after <%s>", ErrXML, t.Name.Local, root)
 		case xml.CharData:
 			if strings.TrimSpace(string(t)) != "" {
-				return fmt.Errorf("trailing text after <%s>", root)
+				return fmt.Errorf("%w: trailing text after <%s>", ErrXML, root)
 			}
 		}
 	}
@@ -276,15 +278,19 @@ func ServeTLS(addr string, cert tls.Certificate, h http.Handler) (*Serving, erro
 	if err != nil {
 		return nil, err
 	}
-	s := &Serving{srv: NewServer(h), done: make(chan struct{})}
-	s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	return Serve(tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), h), nil
+}
+
+// Serve serves h on a bound listener (TLS, mutual TLS or plain: the
+// listener decides) with every server timeout set.
+func Serve(ln net.Listener, h http.Handler) *Serving {
+	s := &Serving{srv: NewServer(h), done: make(chan struct{}), ln: ln}
 	s.srv.ErrorLog = log.New(io.Discard, "", 0) // handshake noise from probing clients
-	s.ln = tls.NewListener(ln, s.srv.TLSConfig)
 	go func() {
 		defer close(s.done)
 		_ = s.srv.Serve(s.ln)
 	}()
-	return s, nil
+	return s
 }
 
 // Addr is the bound host:port.

@@ -182,12 +182,14 @@ type fakeOpt func(*fakeCfg) error
 func TestConfigure(t *testing.T) {
 	ctx := context.Background()
 	cfg := fakeCfg{Fake: Fake{Addr: "127.0.0.1:0"}}
-	err := Configure(ctx, "demo", &cfg, []fakeOpt{func(c *fakeCfg) error { return c.SetHostname("a.example.com") }})
-	if err == nil || err.Error() != "demo: option: WithCertificate is required" {
+	if err := Configure(ctx, "demo", &cfg, []fakeOpt{func(c *fakeCfg) error { return c.SetHostname("a.example.com") }}); err != nil {
+		t.Fatalf("a handler needs no certificate: got %v", err)
+	}
+	if err := cfg.RequireCert("demo"); err == nil || err.Error() != "demo: option: WithCertificate is required" {
 		t.Fatalf("no certificate: got %v", err)
 	}
-	err = Configure(ctx, "demo", &cfg, []fakeOpt{func(c *fakeCfg) error { return c.SetHostname("bad/name") }})
-	if err == nil || !strings.HasPrefix(err.Error(), "demo: option: bad hostname") {
+	err := Configure(ctx, "demo", &cfg, []fakeOpt{func(c *fakeCfg) error { return c.SetHostname("bad/name") }})
+	if err == nil || !strings.HasPrefix(err.Error(), "demo: option: httpx: bad hostname") {
 		t.Fatalf("bad hostname: got %v", err)
 	}
 	cctx, cancel := context.WithCancel(ctx)

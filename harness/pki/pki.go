@@ -183,6 +183,9 @@ func marshalSAN(dns []string, ips []net.IP, srv []string) (pkix.Extension, error
 	return pkix.Extension{Id: oidSAN(), Value: b}, nil
 }
 
+// ErrSAN wraps every reason a subjectAltName does not parse.
+var ErrSAN = errors.New("pki: malformed subjectAltName")
+
 // SRVNames returns the RFC 4985 SRVName otherNames in cert's
 // subjectAltName, in certificate order; none is not an error.
 func SRVNames(cert *x509.Certificate) ([]string, error) {
@@ -190,7 +193,7 @@ func SRVNames(cert *x509.Certificate) ([]string, error) {
 		if ext.Id.Equal(oidSAN()) {
 			names, err := parseSRVNames(ext.Value)
 			if err != nil {
-				return nil, fmt.Errorf("pki: srv names: %w", err)
+				return nil, err
 			}
 			return names, nil
 		}
@@ -204,10 +207,10 @@ func parseSRVNames(der []byte) ([]string, error) {
 	var names []asn1.RawValue
 	rest, err := asn1.Unmarshal(der, &names)
 	if err != nil {
-		return nil, fmt.Errorf("subjectAltName: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrSAN, err)
 	}
 	if len(rest) > 0 {
-		return nil, errors.New("subjectAltName: trailing data")
+		return nil, fmt.Errorf("%w: trailing data", ErrSAN)
 	}
 	var out []string
 	for _, gn := range names {
@@ -215,12 +218,12 @@ func parseSRVNames(der []byte) ([]string, error) {
 			continue
 		}
 		if !gn.IsCompound {
-			return nil, errors.New("otherName: not constructed")
+			return nil, fmt.Errorf("%w: otherName not constructed", ErrSAN)
 		}
 		var oid asn1.ObjectIdentifier
 		rest, err := asn1.Unmarshal(gn.Bytes, &oid)
 		if err != nil {
-			return nil, fmt.Errorf("otherName type-id: %w", err)
+			return nil, fmt.Errorf("%w: otherName type-id: %w", ErrSAN, err)
 		}
 		if !oid.Equal(oidSRVName()) {
 			continue
@@ -228,18 +231,18 @@ func parseSRVNames(der []byte) ([]string, error) {
 		var val asn1.RawValue
 		rest, err = asn1.Unmarshal(rest, &val)
 		if err != nil {
-			return nil, fmt.Errorf("srvName value: %w", err)
+			return nil, fmt.Errorf("%w: srvName value: %w", ErrSAN, err)
 		}
 		if len(rest) > 0 || val.Class != asn1.ClassContextSpecific || val.Tag != 0 || !val.IsCompound {
-			return nil, errors.New("srvName value: want [0] EXPLICIT")
+			return nil, fmt.Errorf("%w: srvName value: want [0] EXPLICIT", ErrSAN)
 		}
 		var s asn1.RawValue
 		rest, err = asn1.Unmarshal(val.Bytes, &s)
 		if err != nil {
-			return nil, fmt.Errorf("srvName: %w", err)
+			return nil, fmt.Errorf("%w: srvName: %w", ErrSAN, err)
 		}
 		if len(rest) > 0 || s.Class != asn1.ClassUniversal || s.Tag != asn1.TagIA5String || !isIA5(string(s.Bytes)) {
-			return nil, errors.New("srvName: want IA5String")
+			return nil, fmt.Errorf("%w: srvName: want IA5String", ErrSAN)
 		}
 		out = append(out, string(s.Bytes))
 	}

@@ -2,6 +2,7 @@ package pki
 
 import (
 	"crypto/x509"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -210,6 +211,9 @@ func TestParseSRVNamesInvalid(t *testing.T) {
 	}
 }
 
+// FuzzSRVNames feeds arbitrary DER to the subjectAltName walker. It must
+// never panic, every error wraps ErrSAN, and the names it returns re-encode
+// to a SAN that parses to the same names.
 func FuzzSRVNames(f *testing.F) {
 	ext, err := marshalSAN([]string{"expe1.example.com"}, []net.IP{net.ParseIP("192.0.2.1")}, []string{"_collab-edge._tls.example.com"})
 	if err != nil {
@@ -220,6 +224,9 @@ func FuzzSRVNames(f *testing.F) {
 	f.Fuzz(func(t *testing.T, der []byte) {
 		names, err := parseSRVNames(der)
 		if err != nil {
+			if !errors.Is(err, ErrSAN) {
+				t.Fatalf("parseSRVNames: error %v does not wrap ErrSAN", err)
+			}
 			return
 		}
 		if slices.Contains(names, "") {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"example.com/cutover/harness/checkid"
 )
 
 // The cucumber JSON shapes below follow godog v0.15.1
@@ -68,14 +70,7 @@ type cukeEmbedding struct {
 	Data string `json:"data"`
 }
 
-// capabilities are the capability tags, without "@".
-var capabilities = map[string]bool{
-	"discovery": true, "sso": true, "sip": true, "xmpp": true, "hybrid": true,
-}
-
 var (
-	// idTag matches a check ID tag such as @DISC-03.
-	idTag = regexp.MustCompile(`^@([A-Z][A-Z0-9]*-[0-9]+)$`)
 	// plainTag matches a bare lowercase tag that may name a capability not
 	// (yet) in the list; tags with ":" such as @ref:RFC2782 never do.
 	plainTag = regexp.MustCompile(`^@([a-z][a-z0-9_-]*)$`)
@@ -98,7 +93,7 @@ func FromCucumberJSON(data []byte) ([]Check, error) {
 	dec.UseNumber()
 	var features []cukeFeature
 	if err := dec.Decode(&features); err != nil {
-		return nil, fmt.Errorf("report: parse cucumber json: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrCucumberJSON, err)
 	}
 	var checks []Check
 	for _, f := range features {
@@ -129,11 +124,11 @@ func buildCheck(uri string, background []cukeElement, e cukeElement) Check {
 		}
 		seen[t.Name] = true
 		c.Tags = append(c.Tags, t.Name)
-		if m := idTag.FindStringSubmatch(t.Name); m != nil && c.ID == "" {
-			c.ID = m[1]
+		if id, ok := checkid.FromTag(t.Name); ok && c.ID == "" {
+			c.ID = id
 		}
-		if name := strings.TrimPrefix(t.Name, "@"); capabilities[name] && c.Capability == "" {
-			c.Capability = name
+		if capab, ok := checkid.ByTag(strings.TrimPrefix(t.Name, "@")); ok && c.Capability == "" {
+			c.Capability = capab.Tag
 		}
 	}
 	if c.Capability == "" {

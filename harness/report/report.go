@@ -12,10 +12,15 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"example.com/cutover/harness/checkid"
 )
 
 // ErrNilRun is returned by the writers when given a nil *Run.
-var ErrNilRun = errors.New("nil run")
+var ErrNilRun = errors.New("report: nil run")
+
+// ErrCucumberJSON wraps every reason cucumber JSON does not parse.
+var ErrCucumberJSON = errors.New("report: malformed cucumber json")
 
 // Status is the outcome of a step or a check, spelled as in cucumber JSON.
 type Status string
@@ -123,21 +128,9 @@ func (r *Run) Failed() []Check {
 	return out
 }
 
-// capabilityOrder fixes the order capabilities appear in: the order of a
-// cutover, from finding the service to federating with it.
-var capabilityOrder = []string{"discovery", "sso", "sip", "xmpp", "hybrid"}
-
-func capabilityRank(c string) int {
-	for i, k := range capabilityOrder {
-		if c == k {
-			return i
-		}
-	}
-	if c == "" {
-		return len(capabilityOrder) + 1 // checks without a capability go last
-	}
-	return len(capabilityOrder)
-}
+// capabilityRank orders capabilities as a cutover goes (checkid), checks
+// without a capability last.
+func capabilityRank(c string) int { return checkid.Rank(c) }
 
 func lessCapability(a, b string) bool {
 	ra, rb := capabilityRank(a), capabilityRank(b)

@@ -50,7 +50,7 @@ func sampleScenarios(sc *godog.ScenarioContext) {
 	sc.Step(`^the answer has (\d+) targets$`, func(n int) error { return nil })
 	sc.Step(`^the answer reports a long error$`, func(ctx context.Context) (context.Context, error) {
 		ctx = godog.Attach(ctx, godog.Attachment{FileName: "raw.bin", MediaType: "application/octet-stream", Body: binaryEvidence})
-		return ctx, errors.New("DISC-2: " + strings.Repeat("x", 300) + "\nsecond line")
+		return ctx, errors.New("DISC-02: " + strings.Repeat("x", 300) + "\nsecond line")
 	})
 	sc.Step(`^an identity provider$`, pass)
 	sc.Step(`^the metadata is served$`, pass)
@@ -150,8 +150,8 @@ func TestFromCucumberJSON(t *testing.T) {
 		{"DISC-03", "discovery", "seed §4.2 external DNS must not expose UDS", "_cisco-uds._tcp.example.com SRV visible from outside", StatusFailed,
 			"DISC-03: _cisco-uds._tcp.example.com SRV: want NXDOMAIN, got 1 target from 127.0.0.1:40211", 3, 2},
 		{"DISC-10", "discovery", "RFC 2782", "collab-edge SRV points at Expressway-E", StatusPassed, "", 3, 1},
-		{"DISC-2", "discovery", "seed §4.1", "internal resolver returns _cisco-uds SRV", StatusFailed,
-			"DISC-2: " + strings.Repeat("x", 191) + "…", 3, 2},
+		{"DISC-02", "discovery", "seed §4.1", "internal resolver returns _cisco-uds SRV", StatusFailed,
+			"DISC-02: " + strings.Repeat("x", 190) + "…", 3, 2},
 		{"SSO-01", "sso", "SAML 2.0 Metadata §2.3", "IdP metadata is reachable", StatusPassed, "", 2, 0},
 		{"SIPO-01", "sip", "RFC 3261 §22", "REGISTER over TLS is challenged", StatusFailed, `step "Then the register step is pending" pending`, 2, 0},
 		{"XFED-01", "xmpp", "RFC 7590", "s2s dialback is offered", StatusSkipped, "", 2, 0},
@@ -210,8 +210,8 @@ func TestFromCucumberJSON(t *testing.T) {
 	if c.Duration != 3*time.Millisecond {
 		t.Errorf("DISC-03 duration %v, want 3ms (3 steps of the normalised 1ms)", c.Duration)
 	}
-	if d := byID["DISC-2"].Evidence[1].Data; d != string(binaryEvidence) {
-		t.Errorf("DISC-2 binary evidence decoded to %q", d)
+	if d := byID["DISC-02"].Evidence[1].Data; d != string(binaryEvidence) {
+		t.Errorf("DISC-02 binary evidence decoded to %q", d)
 	}
 }
 
@@ -262,8 +262,8 @@ func TestFromCucumberJSONHooks(t *testing.T) {
 
 func TestFromCucumberJSONInvalid(t *testing.T) {
 	for _, in := range []string{`{`, `{"uri":"x"}`, `[{"elements":"no"}]`} {
-		if _, err := FromCucumberJSON([]byte(in)); err == nil || !strings.HasPrefix(err.Error(), "report: parse cucumber json: ") {
-			t.Errorf("FromCucumberJSON(%q) error %v, want report: parse cucumber json: ...", in, err)
+		if _, err := FromCucumberJSON([]byte(in)); err == nil || !strings.HasPrefix(err.Error(), "report: malformed cucumber json: ") {
+			t.Errorf("FromCucumberJSON(%q) error %v, want report: malformed cucumber json: ...", in, err)
 		}
 	}
 	if c, err := FromCucumberJSON(nil); err != nil || c != nil {
@@ -276,8 +276,8 @@ func TestCompareIDs(t *testing.T) {
 		a, b string
 		want int
 	}{
-		{"DISC-2", "DISC-10", -1},
-		{"DISC-10", "DISC-2", 1},
+		{"DISC-02", "DISC-10", -1},
+		{"DISC-10", "DISC-02", 1},
 		{"DISC-02", "DISC-10", -1},
 		{"DISC-03", "DISC-3", -1},
 		{"DISC-3", "DISC-3", 0},
@@ -299,7 +299,7 @@ func TestByCapability(t *testing.T) {
 		{ID: "HYB-01", Capability: "hybrid", Status: StatusSkipped},
 		{ID: "DISC-10", Capability: "discovery", Status: StatusFailed},
 		{ID: "LAB-2", Capability: "alpha", Status: StatusPassed},
-		{ID: "DISC-2", Capability: "discovery", Status: StatusFailed},
+		{ID: "DISC-02", Capability: "discovery", Status: StatusFailed},
 		{ID: "SSO-01", Capability: "sso", Status: StatusPassed},
 		{ID: "DISC-1", Capability: "discovery", Status: StatusPassed},
 	}}
@@ -311,7 +311,7 @@ func TestByCapability(t *testing.T) {
 		}
 		got = append(got, s.Capability+":"+itoa(s.Passed)+itoa(s.Failed)+itoa(s.Other)+"["+strings.Join(ids, ",")+"]")
 	}
-	want := "discovery:120[DISC-2,DISC-10] sso:100[] hybrid:001[] alpha:100[] zeta:100[] :010[X-1]"
+	want := "discovery:120[DISC-02,DISC-10] sso:100[] hybrid:001[] alpha:100[] zeta:100[] :010[X-1]"
 	if strings.Join(got, " ") != want {
 		t.Errorf("ByCapability = %s\nwant          %s", strings.Join(got, " "), want)
 	}
@@ -319,7 +319,7 @@ func TestByCapability(t *testing.T) {
 	for _, c := range r.Failed() {
 		failed = append(failed, c.ID)
 	}
-	if got, want := strings.Join(failed, ","), "DISC-2,DISC-10,X-1"; got != want {
+	if got, want := strings.Join(failed, ","), "DISC-02,DISC-10,X-1"; got != want {
 		t.Errorf("Failed() = %s, want %s", got, want)
 	}
 	var nilRun *Run
@@ -407,6 +407,9 @@ func TestRedact(t *testing.T) {
 	Redact(nil, strings.ToUpper)
 }
 
+// FuzzFromCucumberJSON feeds arbitrary bytes to FromCucumberJSON. It must
+// never panic, every error wraps ErrCucumberJSON, and what parses renders
+// as a summary and a page, each reason one line.
 func FuzzFromCucumberJSON(f *testing.F) {
 	seed, err := os.ReadFile(sampleGolden)
 	if err != nil {
@@ -418,6 +421,9 @@ func FuzzFromCucumberJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checks, err := FromCucumberJSON(data)
 		if err != nil {
+			if !errors.Is(err, ErrCucumberJSON) {
+				t.Fatalf("FromCucumberJSON: error %v does not wrap ErrCucumberJSON", err)
+			}
 			return
 		}
 		r := &Run{Target: "fuzz", Checks: checks}

@@ -6,6 +6,7 @@ import (
 
 	"example.com/cutover/features"
 	"example.com/cutover/harness/embedded"
+	"example.com/cutover/harness/fakesite"
 	"example.com/cutover/harness/runner"
 )
 
@@ -14,7 +15,7 @@ import (
 func BenchmarkEmbeddedStart(b *testing.B) {
 	ctx := context.Background()
 	for b.Loop() {
-		t, err := embedded.Start(ctx)
+		t, err := embedded.Start(ctx, fakesite.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -26,7 +27,7 @@ func BenchmarkEmbeddedStart(b *testing.B) {
 // embedded site, at the CLI's default concurrency.
 func BenchmarkSuite(b *testing.B) {
 	ctx := context.Background()
-	t, err := embedded.Start(ctx)
+	t, err := embedded.Start(ctx, fakesite.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -42,7 +43,7 @@ func BenchmarkSuite(b *testing.B) {
 // BenchmarkSuiteSerial is the same with one scenario at a time.
 func BenchmarkSuiteSerial(b *testing.B) {
 	ctx := context.Background()
-	t, err := embedded.Start(ctx)
+	t, err := embedded.Start(ctx, fakesite.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

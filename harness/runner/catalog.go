@@ -6,24 +6,14 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 
 	gherkin "github.com/cucumber/gherkin/go/v26"
 	messages "github.com/cucumber/messages/go/v21"
+
+	"example.com/cutover/harness/checkid"
 )
-
-// Capabilities, in report order, with the check ID prefix each owns.
-var Capabilities = []struct{ Tag, Prefix string }{
-	{"discovery", "DISC"},
-	{"sso", "SSO"},
-	{"sip", "SIPO"},
-	{"xmpp", "XFED"},
-	{"hybrid", "HYB"},
-}
-
-var idTag = regexp.MustCompile(`^@([A-Z]+)-(\d{2,})$`)
 
 // CheckInfo describes one check as written in the features.
 type CheckInfo struct {
@@ -81,11 +71,11 @@ func Catalog(fsys fs.FS) ([]CheckInfo, error) {
 			var ids, caps []string
 			for _, t := range append(append([]*messages.Tag{}, doc.Feature.Tags...), sc.Tags...) {
 				ci.Tags = append(ci.Tags, t.Name)
-				if m := idTag.FindStringSubmatch(t.Name); m != nil {
-					ids = append(ids, t.Name[1:])
+				if id, ok := checkid.FromTag(t.Name); ok {
+					ids = append(ids, id)
 					continue
 				}
-				for _, c := range Capabilities {
+				for _, c := range checkid.Capabilities {
 					if t.Name == "@"+c.Tag {
 						caps = append(caps, c.Tag)
 					}
@@ -126,12 +116,8 @@ func Catalog(fsys fs.FS) ([]CheckInfo, error) {
 }
 
 func prefixOf(capability string) string {
-	for _, c := range Capabilities {
-		if c.Tag == capability {
-			return c.Prefix
-		}
-	}
-	return ""
+	c, _ := checkid.ByTag(capability)
+	return c.Prefix
 }
 
 func sourceLine(desc string) string {
@@ -145,31 +131,4 @@ func sourceLine(desc string) string {
 }
 
 // LessID orders check IDs by capability order, then number: DISC-2 < DISC-10.
-func LessID(a, b string) bool {
-	pa, na := splitID(a)
-	pb, nb := splitID(b)
-	if pa != pb {
-		ra, rb := rank(pa), rank(pb)
-		if ra != rb {
-			return ra < rb
-		}
-		return pa < pb
-	}
-	return na < nb
-}
-
-func splitID(id string) (string, int) {
-	p, n, _ := strings.Cut(id, "-")
-	v := 0
-	fmt.Sscanf(n, "%d", &v)
-	return p, v
-}
-
-func rank(prefix string) int {
-	for i, c := range Capabilities {
-		if c.Prefix == prefix {
-			return i
-		}
-	}
-	return len(Capabilities)
-}
+func LessID(a, b string) bool { return checkid.Less(a, b) }

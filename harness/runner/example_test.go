@@ -19,7 +19,7 @@ import (
 // The whole suite, strictly, against the healthy embedded site.
 func Example() {
 	ctx := context.Background()
-	t, err := runner.Open(ctx, runner.BuiltinEmbedded)
+	t, err := runner.Open(ctx, runner.BuiltinEmbedded, fakesite.Options{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -68,7 +68,7 @@ Feature: x
 // check the fault must kill fails, the other passes.
 func ExampleRun() {
 	ctx := context.Background()
-	t, err := embedded.Start(ctx, embedded.WithFaults("cuplogin-srv-missing"))
+	t, err := embedded.Start(ctx, fakesite.Options{Faults: []string{"cuplogin-srv-missing"}})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -113,7 +113,7 @@ func ExampleOpen() {
 	}
 
 	ctx := context.Background()
-	t, err := runner.Open(ctx, write("faulted.yaml", "name: faulted fakes\nkind: embedded\nembedded:\n  faults: [uds-srv-visible-outside, cuplogin-srv-missing]\n"))
+	t, err := runner.Open(ctx, write("faulted.yaml", "name: faulted fakes\nkind: embedded\nfakes:\n  faults: [uds-srv-visible-outside, cuplogin-srv-missing]\n"), fakesite.Options{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -121,11 +121,11 @@ func ExampleOpen() {
 	fmt.Println(t.Site.Name, t.Site.Kind, "inside resolver set:", t.Site.Vantage.Inside.Resolver != "")
 	t.Close()
 
-	_, err = runner.Open(ctx, write("typo.yaml", "kind: embedded\nembedded:\n  faults:\n    - uds-srv-mising\n"))
+	_, err = runner.Open(ctx, write("typo.yaml", "kind: embedded\nfakes:\n  faults:\n    - uds-srv-mising\n"), fakesite.Options{})
 	fmt.Println(strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), ""))
 	fmt.Println("ErrConfig:", errors.Is(err, target.ErrConfig))
 	// Output:
 	// faulted fakes embedded inside resolver set: true
-	// target: configuration error: typo.yaml:4: field embedded.faults[0]: unknown fault "uds-srv-mising" (see cutover list --faults)
+	// target: configuration error: typo.yaml:4: field fakes.faults[0]: unknown fault "uds-srv-mising" (see cutover list --faults)
 	// ErrConfig: true
 }

@@ -15,52 +15,57 @@ import (
 // Built-in targets.
 const (
 	// BuiltinEmbedded is the default target: the fakes in-process.
-	BuiltinEmbedded = "embedded"
+	BuiltinEmbedded = target.KindEmbedded
 	// BuiltinContainers is the same fakes in Docker containers on networks
 	// that model the site (harness/containers); it needs a Docker engine.
-	BuiltinContainers = "containers"
+	BuiltinContainers = target.KindContainers
 )
 
-// Open returns the target named by spec: "embedded" (the built-in fakes),
-// "containers" (the same fakes in Docker containers; opts apply only to
-// embedded) or a target file. A target file of kind embedded starts the
-// fakes with the faults it lists. Configuration problems, and a missing
-// Docker engine for "containers", wrap target.ErrConfig.
-func Open(ctx context.Context, spec string, opts ...embedded.Option) (*target.Target, error) {
-	if spec == "" || spec == BuiltinEmbedded {
-		return embedded.Start(ctx, opts...)
-	}
-	if spec == BuiltinContainers {
-		t, err := containers.Start(ctx)
-		if err != nil && errors.Is(err, fakesite.ErrUnknownFault) {
-			return nil, fmt.Errorf("%w: %w", target.ErrConfig, err)
+// Open returns the target named by spec: "embedded" (the example site's
+// fakes in-process), "containers" (the same fakes in Docker containers) or
+// a target file. A target file of kind embedded or containers starts those
+// fakes with the faults it lists. o applies to the fakes (faults, timeout,
+// …); the file's own settings come on top. Configuration problems, and a
+// missing Docker engine for containers, wrap target.ErrConfig.
+func Open(ctx context.Context, spec string, o fakesite.Options) (*target.Target, error) {
+	kind := spec
+	switch spec {
+	case "", BuiltinEmbedded:
+		kind = BuiltinEmbedded
+	case BuiltinContainers:
+	default:
+		site, err := target.LoadFile(spec, os.LookupEnv)
+		if err != nil {
+			return nil, err
 		}
-		return t, err
-	}
-	site, err := target.LoadFile(spec, os.LookupEnv)
-	if err != nil {
-		return nil, err
-	}
-	if site.Kind != target.KindEmbedded {
-		return target.New(site), nil
-	}
-	for i, f := range site.Embedded.Faults {
-		if _, ok := fakesite.Lookup(f); !ok {
-			return nil, fmt.Errorf("%w: %s: unknown fault %q (see cutover list --faults)", target.ErrConfig, site.Where(fmt.Sprintf("embedded.faults[%d]", i)), f)
+		if !site.Fake() {
+			return target.New(site), nil
+		}
+		kind = site.Kind
+		for i, f := range site.Fakes.Faults {
+			if _, ok := fakesite.Lookup(f); !ok {
+				return nil, fmt.Errorf("%w: %s: unknown fault %q (see cutover list --faults)", target.ErrConfig, site.Where(fmt.Sprintf("fakes.faults[%d]", i)), f)
+			}
+		}
+		o.Faults = append(o.Faults, site.Fakes.Faults...)
+		if site.Line("limits.timeout") > 0 {
+			o.Timeout = site.Limits.Timeout.D()
+		}
+		if site.Line("discovery.budget") > 0 {
+			o.Budget = site.Discovery.Budget.D()
+		}
+		if site.Name != site.File {
+			o.Name = site.Name
 		}
 	}
-	opts = append(opts, embedded.WithFaults(site.Embedded.Faults...))
-	if site.Limits.Timeout > 0 && site.Line("limits.timeout") > 0 {
-		opts = append(opts, embedded.WithTimeout(site.Limits.Timeout.D()))
+	var t *target.Target
+	var err error
+	if kind == BuiltinContainers {
+		t, err = containers.Start(ctx, o)
+	} else {
+		t, err = embedded.Start(ctx, o)
 	}
-	if site.Discovery.Budget > 0 && site.Line("discovery.budget") > 0 {
-		opts = append(opts, embedded.WithBudget(site.Discovery.Budget.D()))
-	}
-	if site.File != "" && site.Name != site.File {
-		opts = append(opts, embedded.WithName(site.Name))
-	}
-	t, err := embedded.Start(ctx, opts...)
-	if err != nil && errors.Is(err, embedded.ErrUnknownFault) {
+	if err != nil && (errors.Is(err, fakesite.ErrUnknownFault) || errors.Is(err, fakesite.ErrPlan)) {
 		return nil, fmt.Errorf("%w: %w", target.ErrConfig, err)
 	}
 	return t, err

@@ -15,7 +15,7 @@ import (
 
 	"example.com/cutover/harness/report"
 	"example.com/cutover/harness/target"
-	"example.com/cutover/steps"
+	"example.com/cutover/steps/suite"
 )
 
 // Options of one run.
@@ -58,7 +58,7 @@ func Run(ctx context.Context, o Options) (*report.Run, error) {
 	started := time.Now()
 	suite := godog.TestSuite{
 		Name:                "cutover",
-		ScenarioInitializer: steps.Initializer(o.Target),
+		ScenarioInitializer: suite.Initializer(o.Target),
 		Options: &godog.Options{
 			Format:         format,
 			Output:         &cucumber,

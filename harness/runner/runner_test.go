@@ -88,7 +88,7 @@ func TestCatalogRejectsBrokenFeatures(t *testing.T) {
 }
 
 func TestLessID(t *testing.T) {
-	ids := []string{"HYB-01", "DISC-10", "SSO-02", "DISC-2", "XFED-01", "SIPO-03"}
+	ids := []string{"HYB-01", "DISC-10", "SSO-02", "DISC-02", "XFED-01", "SIPO-03"}
 	slices.SortFunc(ids, func(a, b string) int {
 		if runner.LessID(a, b) {
 			return -1
@@ -98,7 +98,7 @@ func TestLessID(t *testing.T) {
 		}
 		return 0
 	})
-	want := []string{"DISC-2", "DISC-10", "SSO-02", "SIPO-03", "XFED-01", "HYB-01"}
+	want := []string{"DISC-02", "DISC-10", "SSO-02", "SIPO-03", "XFED-01", "HYB-01"}
 	if !slices.Equal(ids, want) {
 		t.Fatalf("got %v, want %v", ids, want)
 	}

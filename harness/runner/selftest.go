@@ -73,7 +73,7 @@ func Selftest(ctx context.Context, fsys fs.FS, concurrency int, progress func(na
 		return nil, err
 	}
 	runWith := func(faults ...string) (*report.Run, error) {
-		t, err := embedded.Start(ctx, embedded.WithFaults(faults...))
+		t, err := embedded.Start(ctx, fakesite.Options{Faults: faults})
 		if err != nil {
 			return nil, err
 		}

@@ -102,7 +102,7 @@ users:
 	// site.yaml:1: field vantage.outside.resolver: required (host:port)
 	// site.yaml:1: field ucm: at least one UCM cluster is required
 	// site.yaml:1: field users: at least one test user is required
-	// site.yaml:2: field service: unknown key in Domains
+	// site.yaml:2: field domains.service: unknown key in Domains
 	// site.yaml:4: field discovery.budget: not a duration (want e.g. 20s): "20"
 	// site.yaml:5: field discovery.top_n: cannot unmarshal !!str `two` into int
 }

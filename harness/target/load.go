@@ -1,7 +1,6 @@
 package target
 
 import (
-	"bytes"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -10,12 +9,10 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 )
 
 // ErrConfig marks every target-file problem: the CLI maps it to exit 2.
@@ -30,6 +27,9 @@ type FieldError struct {
 }
 
 func (e *FieldError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
 	return fmt.Sprintf("%s:%d: field %s: %s", e.File, e.Line, e.Field, e.Msg)
 }
 
@@ -54,11 +54,13 @@ func (e *LoadError) Is(target error) bool { return target == ErrConfig }
 // tests.
 type Env func(string) (string, bool)
 
-// LoadFile reads and validates a target file.
+// LoadFile reads and validates a target file. A file that cannot be read
+// (missing, a directory, a FIFO or device, over 1 MiB) is a LoadError that
+// names it, like every other problem.
 func LoadFile(path string, env Env) (*Site, error) {
-	b, err := readRegular(path, maxFileSize+1)
+	b, err := ReadFile(path, maxFileSize)
 	if err != nil {
-		return nil, fmt.Errorf("target: %w: %w", ErrConfig, err)
+		return nil, &LoadError{[]*FieldError{{File: path, Msg: strings.TrimPrefix(err.Error(), "target: ")}}}
 	}
 	return Load(path, b, env)
 }
@@ -72,137 +74,62 @@ func Load(name string, data []byte, env Env) (*Site, error) {
 	if env == nil {
 		env = os.LookupEnv
 	}
-	if len(data) > maxFileSize {
-		return nil, &LoadError{[]*FieldError{{File: name, Line: 1, Field: "(file)", Msg: "larger than 1 MiB"}}}
+	site := &Site{File: name}
+	doc, errs := DecodeStrict(name, data, site)
+	if doc == nil || isDuplicate(errs) {
+		// Not YAML, or a key given twice: what decoded is unreliable and
+		// validating it would add false errors.
+		return nil, &LoadError{errs}
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(name, err, nil)
-	}
-	if len(root.Content) == 0 {
-		return nil, &LoadError{[]*FieldError{{File: name, Line: 1, Field: "(file)", Msg: "empty target file"}}}
-	}
-	site := &Site{File: name, lines: map[string]int{}}
-	indexLines(root.Content[0], "", site.lines)
-
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var errs []*FieldError
-	if err := dec.Decode(site); err != nil {
-		var te *yaml.TypeError
-		if !errors.As(err, &te) {
-			return nil, yamlError(name, err, site.lines)
-		}
-		// Unknown keys and wrong types leave the rest decoded: check
-		// that too, so every problem is reported at once.
-		errs = yamlError(name, err, site.lines).(*LoadError).Errs
-	}
-	v := &validator{site: site, env: env}
+	site.lines = doc.Lines()
+	// Unknown keys and wrong types leave the rest decoded: validate that
+	// too, so every problem is reported at once.
+	v := &validator{site: site, env: env, doc: doc}
 	v.validate()
 	errs = append(errs, v.errs...)
 	if len(errs) > 0 {
-		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+		sortErrors(errs)
 		return nil, &LoadError{errs}
 	}
 	return site, nil
 }
 
-// indexLines records the line of every mapping key and sequence item by
-// its field path ("ucm[0].nodes[1]").
-func indexLines(n *yaml.Node, path string, lines map[string]int) {
-	if path != "" {
-		if _, ok := lines[path]; !ok {
-			lines[path] = n.Line
-		}
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
-			p := k.Value
-			if path != "" {
-				p = path + "." + k.Value
-			}
-			lines[p] = k.Line
-			indexLines(val, p, lines)
-		}
-	case yaml.SequenceNode:
-		for i, c := range n.Content {
-			indexLines(c, fmt.Sprintf("%s[%d]", path, i), lines)
-		}
-	}
-}
-
-var (
-	yamlLineRe   = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-	unknownKeyRe = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
-)
-
-// yamlError turns yaml.v3 errors ("line 4: field bogus not found in type
-// target.Site") into FieldErrors.
-func yamlError(name string, err error, lines map[string]int) error {
-	var msgs []string
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	} else {
-		msgs = []string{err.Error()}
-	}
-	le := &LoadError{}
-	for _, m := range msgs {
-		fe := &FieldError{File: name, Line: 1, Field: "(file)", Msg: m}
-		if sm := yamlLineRe.FindStringSubmatch(m); sm != nil {
-			fe.Line, _ = strconv.Atoi(sm[1])
-			fe.Msg = sm[2]
-			if km := unknownKeyRe.FindStringSubmatch(sm[2]); km != nil {
-				fe.Field = km[1]
-				fe.Msg = "unknown key in " + strings.TrimPrefix(km[2], "target.")
-			} else if lines == nil {
-				fe.Field = "(syntax)"
-			} else if p := fieldAt(lines, fe.Line); p != "" {
-				fe.Field = p
-			} else {
-				fe.Field = "(value)"
-			}
-		}
-		le.Errs = append(le.Errs, fe)
-	}
-	return le
-}
-
-// fieldAt finds the field a line belongs to: the deepest key on that line
-// (a key, not a list item, so "top_n: [x]" names top_n).
-func fieldAt(lines map[string]int, line int) string {
-	best := ""
-	for p, l := range lines {
-		if l == line && !strings.HasSuffix(p, "]") && len(p) > len(best) {
-			best = p
-		}
-	}
-	return best
-}
-
 type validator struct {
 	site *Site
 	env  Env
+	doc  *Document
 	errs []*FieldError
+	// served: the site is the one the fakes serve (the example site):
+	// resolvers come from the launcher and passwords from the fakes.
+	served bool
+	// prefix is the site's field path in its file ("site." in a fake
+	// site file, "" in a target file).
+	prefix string
 }
 
-func (v *validator) fail(path, format string, args ...any) {
-	line := v.site.lines[path]
-	// A missing field has no line: point at its nearest present parent.
-	for p := path; line == 0 && p != ""; {
-		i := strings.LastIndexAny(p, ".[")
-		if i < 0 {
-			break
+// ValidateServed checks the site a fake site file describes (its section
+// at field path prefix, e.g. "site") as strictly as a lab target file,
+// except what the fakes supply at start: the resolvers and the passwords.
+// doc positions the messages.
+func ValidateServed(doc *Document, prefix string, site *Site) []*FieldError {
+	v := &validator{site: site, doc: doc, served: true, prefix: prefix + ".", env: func(string) (string, bool) { return "", false }}
+	site.Kind = KindLab
+	site.File = doc.Name
+	v.validate()
+	site.lines = map[string]int{}
+	for p, l := range doc.Lines() {
+		if rest, ok := strings.CutPrefix(p, v.prefix); ok {
+			site.lines[rest] = l
 		}
-		p = p[:i]
-		line = v.site.lines[p]
 	}
-	if line == 0 {
-		line = 1
-	}
-	v.errs = append(v.errs, &FieldError{File: v.site.File, Line: line, Field: path, Msg: fmt.Sprintf(format, args...)})
+	return v.errs
+}
+
+// fail records a problem at path; a missing field has no line, so the
+// message points at its nearest present parent.
+func (v *validator) fail(path, format string, args ...any) {
+	path = v.prefix + path
+	v.errs = append(v.errs, &FieldError{File: v.site.File, Line: v.doc.At(path), Field: path, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (v *validator) validate() {
@@ -210,20 +137,20 @@ func (v *validator) validate() {
 	switch s.Kind {
 	case "":
 		s.Kind = KindLab
-	case KindLab, KindEmbedded:
+	case KindLab, KindEmbedded, KindContainers:
 	default:
-		v.fail("kind", "want %q or %q, got %q", KindLab, KindEmbedded, s.Kind)
+		v.fail("kind", "want %q, %q or %q, got %q", KindLab, KindEmbedded, KindContainers, s.Kind)
 	}
 	if s.Name == "" {
 		s.Name = s.File
 	}
-	if s.Kind == KindEmbedded {
-		// The fakes supply everything else; only faults and limits apply.
+	if s.Fake() {
+		v.fakeKeys()
 		v.limits(false)
 		return
 	}
-	if len(s.Embedded.Faults) > 0 {
-		v.fail("embedded.faults", "faults apply only to kind: embedded")
+	if len(s.Fakes.Faults) > 0 {
+		v.fail("fakes.faults", "faults apply only to kind: embedded or kind: containers")
 	}
 	v.domain("domains.services", s.Domains.Services, true)
 	if len(s.Domains.VoiceServices) == 0 && s.Domains.Services != "" {
@@ -236,8 +163,8 @@ func (v *validator) validate() {
 		s.Domains.IMP = s.Domains.Services
 	}
 	v.domain("domains.imp", s.Domains.IMP, false)
-	v.hostPort("vantage.inside.resolver", s.Vantage.Inside.Resolver, true, true)
-	v.hostPort("vantage.outside.resolver", s.Vantage.Outside.Resolver, true, true)
+	v.hostPort("vantage.inside.resolver", s.Vantage.Inside.Resolver, true, !v.served)
+	v.hostPort("vantage.outside.resolver", s.Vantage.Outside.Resolver, true, !v.served)
 	v.hostPort("vantage.inside.proxy", s.Vantage.Inside.Proxy, true, false)
 	v.hostPort("vantage.outside.proxy", s.Vantage.Outside.Proxy, true, false)
 
@@ -259,6 +186,7 @@ func (v *validator) validate() {
 		for j, n := range c.Nodes {
 			v.domain(fmt.Sprintf("%s.nodes[%d]", p, j), n, true)
 		}
+		v.port(p+".uds_port", c.UDSPort, false)
 	}
 	for i, n := range s.IMP.Nodes {
 		v.domain(fmt.Sprintf("imp.nodes[%d]", i), n, true)
@@ -290,6 +218,8 @@ func (v *validator) validate() {
 			v.domain(p+".voice_services_domain", u.VoiceServicesDomain, true)
 		}
 		switch {
+		case v.served:
+			// The fakes make a fresh password per run.
 		case u.PasswordEnv == "":
 			v.fail(p+".password_env", "required: the name of the environment variable holding the password (never the password itself)")
 		default:
@@ -322,18 +252,43 @@ func (v *validator) validate() {
 	}
 }
 
+// fakeKeys refuses, for a target of fakes, every key the fakes would
+// silently ignore: the fakes supply the site; only these keys apply.
+func (v *validator) fakeKeys() {
+	allowed := map[string]bool{"name": true, "kind": true, "fakes": true, "limits": true, "discovery": true}
+	known := map[string]reflect.Type{}
+	collectFields(reflect.TypeOf(Site{}), known)
+	root := v.doc.Root
+	for i := 0; root != nil && i+1 < len(root.Content); i += 2 {
+		k := root.Content[i]
+		switch {
+		case known[k.Value] == nil:
+			// An unknown key: the decoder reported it already.
+		case !allowed[k.Value]:
+			v.fail(k.Value, "not used with kind: %s (the fakes supply the site; only name, fakes, limits and discovery.budget apply)", v.site.Kind)
+		case k.Value == "discovery":
+			d := root.Content[i+1]
+			for j := 0; j+1 < len(d.Content); j += 2 {
+				if d.Content[j].Value != "budget" {
+					v.fail("discovery."+d.Content[j].Value, "not used with kind: %s (only discovery.budget reaches the fakes)", v.site.Kind)
+				}
+			}
+		}
+	}
+}
+
 func (v *validator) limits(lab bool) {
 	l := &v.site.Limits
 	if l.RPS < 0 {
 		v.fail("limits.rps", "must not be negative, got %v", l.RPS)
 	}
-	if lab && l.RPS == 0 && v.site.lines["limits.rps"] == 0 {
+	if lab && l.RPS == 0 && v.doc.Line(v.prefix+"limits.rps") == 0 {
 		l.RPS = 5
 	}
 	if l.MaxAuthFailures < 0 {
 		v.fail("limits.max_auth_failures", "must not be negative, got %d", l.MaxAuthFailures)
 	}
-	if l.MaxAuthFailures == 0 && v.site.lines["limits.max_auth_failures"] == 0 {
+	if l.MaxAuthFailures == 0 && v.doc.Line(v.prefix+"limits.max_auth_failures") == 0 {
 		l.MaxAuthFailures = 2
 	}
 	if l.Timeout == 0 {
@@ -370,7 +325,7 @@ func (v *validator) domain(path, name string, required bool) {
 }
 
 func (v *validator) port(path string, p int, required bool) {
-	if p == 0 && !required && v.site.lines[path] == 0 {
+	if p == 0 && !required && v.doc.Line(v.prefix+path) == 0 {
 		return
 	}
 	if p < 1 || p > 65535 {
@@ -405,9 +360,9 @@ func (v *validator) caFile(path, file string) {
 	if !filepath.IsAbs(file) && v.site.File != "" {
 		file = filepath.Join(filepath.Dir(v.site.File), file)
 	}
-	b, err := readRegular(file, maxFileSize)
+	b, err := ReadFile(file, maxFileSize)
 	if err != nil {
-		v.fail(path, "unreadable certificate file: %v", err)
+		v.fail(path, "unreadable certificate file %s: %s", file, strings.TrimPrefix(err.Error(), "target: "))
 		return
 	}
 	pool := x509.NewCertPool()
@@ -418,27 +373,41 @@ func (v *validator) caFile(path, file string) {
 	v.site.Roots = pool
 }
 
-// readRegular reads at most max bytes of a regular file: a device or a FIFO
-// named by mistake would otherwise block or never end.
-func readRegular(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
+// Reasons ReadFile refuses a file.
+var (
+	ErrNotRegular = errors.New("target: not a regular file")
+	ErrTooLarge   = errors.New("target: file too large")
+)
+
+// ReadFile reads a user-named file of at most max bytes. It looks before
+// it opens: a FIFO, a device or a directory named by mistake would block
+// the open or never end, so anything but a regular file is refused at once
+// (ErrNotRegular). Errors do not repeat the file name: callers name it.
+func ReadFile(path string, max int64) ([]byte, error) {
+	st, err := os.Stat(path)
 	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("target: %w", errors.Unwrap(err)) // *PathError
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
+		return nil, fmt.Errorf("%w (%s)", ErrNotRegular, st.Mode().Type())
+	}
+	if st.Size() > max {
+		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, max)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("target: %w", errors.Unwrap(err))
+	}
+	defer f.Close()
+	if st2, err := f.Stat(); err != nil || !os.SameFile(st, st2) {
+		return nil, fmt.Errorf("%w: changed while being opened", ErrNotRegular)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("target: %w", err)
 	}
 	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
+		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, max)
 	}
 	return b, nil
 }

@@ -76,7 +76,7 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{name: "unknown key", edit: func(s string) string {
 			return strings.Replace(s, "  imp: example.com\n", "  imp: example.com\n  voice_service: x.example.com\n", 1)
-		}, wantLine: 11, wantField: "voice_service", wantMessage: "unknown key"},
+		}, wantLine: 11, wantField: "domains.voice_service", wantMessage: "unknown key"},
 		{name: "bad resolver port", edit: func(s string) string {
 			return strings.Replace(s, "127.0.0.1:5300", "127.0.0.1:70000", 1)
 		}, wantLine: 13, wantField: "vantage.inside.resolver", wantMessage: "out of range"},
@@ -107,8 +107,8 @@ func TestLoadErrors(t *testing.T) {
 			return strings.Replace(s, "kind: lab", "kind: cloud", 1)
 		}, wantLine: 4, wantField: "kind", wantMessage: `got "cloud"`},
 		{name: "faults on a lab site", edit: func(s string) string {
-			return s + "embedded:\n  faults: [dns-tcp-refused]\n"
-		}, wantLine: 49, wantField: "embedded.faults", wantMessage: "only to kind: embedded"},
+			return s + "fakes:\n  faults: [dns-tcp-refused]\n"
+		}, wantLine: 49, wantField: "fakes.faults", wantMessage: "only to kind: embedded or kind: containers"},
 		{name: "not yaml", edit: func(string) string { return "name: [unclosed\n" }, wantLine: 1, wantField: "(syntax)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -168,11 +168,11 @@ func TestLoadReportsTypeAndValueErrorsTogether(t *testing.T) {
 }
 
 func TestEmbeddedKindNeedsNothingElse(t *testing.T) {
-	s, err := target.Load("e.yaml", []byte("kind: embedded\nembedded:\n  faults: [dns-tcp-refused]\n"), env(nil))
+	s, err := target.Load("e.yaml", []byte("kind: embedded\nfakes:\n  faults: [dns-tcp-refused]\n"), env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Kind != target.KindEmbedded || len(s.Embedded.Faults) != 1 {
+	if s.Kind != target.KindEmbedded || len(s.Fakes.Faults) != 1 {
 		t.Fatalf("got %+v", s)
 	}
 }

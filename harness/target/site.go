@@ -7,6 +7,7 @@ package target
 import (
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,8 +16,12 @@ import (
 
 // Kinds of target.
 const (
-	KindLab      = "lab"
+	// KindLab is a real site at the addresses the file gives.
+	KindLab = "lab"
+	// KindEmbedded is the example site's fakes, in-process.
 	KindEmbedded = "embedded"
+	// KindContainers is the same fakes as Docker containers.
+	KindContainers = "containers"
 )
 
 // Site is everything the checks know about one site. Field names are the
@@ -24,11 +29,12 @@ const (
 type Site struct {
 	// Name labels reports. Default: the file name.
 	Name string `yaml:"name"`
-	// Kind is "lab" (default: real systems at the addresses below) or
-	// "embedded" (start the in-process fakes, optionally with faults).
+	// Kind is "lab" (default: real systems at the addresses below),
+	// "embedded" (the in-process fakes) or "containers" (the same fakes in
+	// Docker), the last two optionally with faults.
 	Kind string `yaml:"kind"`
-	// Embedded configures the fakes when Kind is "embedded".
-	Embedded EmbeddedSpec `yaml:"embedded,omitempty"`
+	// Fakes configures the fakes when Kind is embedded or containers.
+	Fakes FakesSpec `yaml:"fakes,omitempty"`
 
 	Domains    Domains     `yaml:"domains"`
 	Vantage    Vantages    `yaml:"vantage"`
@@ -55,8 +61,15 @@ type Site struct {
 	lines map[string]int
 }
 
-// EmbeddedSpec selects the faults injected into the embedded fakes.
-type EmbeddedSpec struct {
+// SetLines gives a Site built from another file (the example site) the
+// positions of its fields, for Line and Where.
+func (s *Site) SetLines(lines map[string]int) { s.lines = lines }
+
+// Fake reports whether the site is one of the built-in fake sites.
+func (s *Site) Fake() bool { return s.Kind == KindEmbedded || s.Kind == KindContainers }
+
+// FakesSpec selects the faults injected into the fakes.
+type FakesSpec struct {
 	// Faults are names from the fault catalogue (cutover list --json).
 	Faults []string `yaml:"faults,omitempty"`
 }
@@ -97,6 +110,19 @@ type Cluster struct {
 	Name string `yaml:"name"`
 	// Nodes are the node FQDNs, publisher first.
 	Nodes []string `yaml:"nodes"`
+	// UDSPort is where the nodes serve UDS (Tomcat). Default 8443.
+	UDSPort int `yaml:"uds_port,omitempty"`
+}
+
+// DefaultUDSPort is Tomcat's HTTPS port on UCM, where UDS is served.
+const DefaultUDSPort = 8443
+
+// Port is the cluster's UDS port.
+func (c Cluster) Port() int {
+	if c.UDSPort == 0 {
+		return DefaultUDSPort
+	}
+	return c.UDSPort
 }
 
 // Publisher is the cluster's first node: the name UDS returns as homeCluster.
@@ -170,6 +196,15 @@ func (u User) Domain() string {
 	return strings.ToLower(d)
 }
 
+// VSD is the voice services domain the user's client discovers in: the one
+// a UC Manager Profile sets, else the email domain.
+func (u User) VSD() string {
+	if u.VoiceServicesDomain != "" {
+		return strings.ToLower(u.VoiceServicesDomain)
+	}
+	return u.Domain()
+}
+
 // Discovery holds what the clients are given before discovery starts.
 type Discovery struct {
 	// ConfigURL is the ciscojabber://provision URL handed to users, if any.
@@ -224,6 +259,13 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 
 // UnmarshalText parses Go duration syntax.
 func (d *Duration) UnmarshalText(b []byte) error {
+	if err := d.parse(b); err != nil {
+		return fmt.Errorf("target: %w", err)
+	}
+	return nil
+}
+
+func (d *Duration) parse(b []byte) error {
 	v, err := time.ParseDuration(string(b))
 	if err != nil {
 		return fmt.Errorf("not a duration (want e.g. 20s): %q", b)
@@ -238,7 +280,7 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // UnmarshalYAML reports a bad duration with its line, as a type error so
 // that loading goes on and reports every problem.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	if err := d.UnmarshalText([]byte(n.Value)); err != nil {
+	if err := d.parse([]byte(n.Value)); err != nil {
 		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
 	}
 	return nil
@@ -255,6 +297,67 @@ func (s *Site) Cluster(name string) (Cluster, bool) {
 		}
 	}
 	return Cluster{}, false
+}
+
+// ClusterOf returns the cluster a node belongs to.
+func (s *Site) ClusterOf(node string) (Cluster, bool) {
+	node = strings.ToLower(strings.TrimSuffix(node, "."))
+	for _, c := range s.UCM {
+		for _, n := range c.Nodes {
+			if strings.EqualFold(n, node) {
+				return c, true
+			}
+		}
+	}
+	return Cluster{}, false
+}
+
+// SignInDomains are the domains clients discover in when a user signs in
+// with an email address: the default voice services domain and every test
+// user's email domain, lower case, once each.
+func (s *Site) SignInDomains() []string {
+	var out []string
+	if len(s.Domains.VoiceServices) > 0 {
+		out = appendUnique(out, s.Domains.VoiceServices[0])
+	}
+	for _, u := range s.Users {
+		out = appendUnique(out, u.Domain())
+	}
+	return out
+}
+
+// ProfileDomains are the voice services domains set by Control Hub UC
+// Manager Profiles: the rest of the list and users' own, less the sign-in
+// domains.
+func (s *Site) ProfileDomains() []string {
+	sign := s.SignInDomains()
+	var out []string
+	add := func(d string) {
+		if d = strings.ToLower(d); d != "" && !slices.Contains(sign, d) {
+			out = appendUnique(out, d)
+		}
+	}
+	for _, d := range s.Domains.VoiceServices {
+		add(d)
+	}
+	for _, u := range s.Users {
+		add(u.VoiceServicesDomain)
+	}
+	return out
+}
+
+// VoiceDomains are every domain a client may discover in: the sign-in
+// domains, then the UC Manager Profile domains.
+func (s *Site) VoiceDomains() []string {
+	return append(s.SignInDomains(), s.ProfileDomains()...)
+}
+
+func appendUnique(list []string, s string) []string {
+	s = strings.ToLower(s)
+	if s == "" || slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
 }
 
 // AllUCMNodes lists every UCM node of every cluster.

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"example.com/cutover/harness/clock"
 	"example.com/cutover/harness/connectproxy"
 	"example.com/cutover/harness/dnsclient"
 )
@@ -37,6 +38,9 @@ var ErrSafetyLimit = errors.New("target: safety limit reached")
 // the trust store, plus redaction of every secret the site holds.
 type Target struct {
 	Site *Site
+	// Clock is the site's time; nil is the real time. The fake sites share
+	// theirs with the fakes.
+	Clock *clock.Clock
 
 	limiter      *rate.Limiter
 	authFailures atomic.Int64
@@ -101,6 +105,9 @@ func (t *Target) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Now is the site's time.
+func (t *Target) Now() time.Time { return t.Clock.Now() }
 
 // Timeout bounds one network call.
 func (t *Target) Timeout() time.Duration { return t.Site.Limits.Timeout.D() }
@@ -241,7 +248,7 @@ func (l limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // ErrNoAddress means a host name did not resolve from the vantage point.
-var ErrNoAddress = errors.New("does not resolve")
+var ErrNoAddress = errors.New("target: name does not resolve")
 
 // DialContext dials "host:port" as a client at w would: the name is resolved
 // through w's DNS (so a name that does not resolve there cannot be reached),
@@ -261,7 +268,7 @@ func (t *Target) DialContext(w Where) func(ctx context.Context, network, addr st
 		} else {
 			addrs, _, err = t.LookupHost(ctx, w, host)
 			if err != nil {
-				return nil, fmt.Errorf("target: dial %s from %s: %s %w: %w", addr, w, host, ErrNoAddress, err)
+				return nil, fmt.Errorf("%w from %s: %s (dialling %s): %w", ErrNoAddress, w, host, addr, err)
 			}
 		}
 		proxy := t.proxy(w)

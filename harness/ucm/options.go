@@ -3,9 +3,10 @@ package ucm
 import (
 	"crypto/tls"
 	"errors"
-	"example.com/cutover/harness/httpx"
 	"fmt"
 	"strings"
+
+	"example.com/cutover/harness/httpx"
 )
 
 // Option configures a Server; errors surface from Start.
@@ -39,6 +40,7 @@ type config struct {
 	devicesOpen bool
 	realm       string
 	statusRules []httpx.StatusRule
+	port        int
 }
 
 func defaultConfig() config {
@@ -47,6 +49,19 @@ func defaultConfig() config {
 		version: "14.0.1.13900(155)",
 		realm:   "Cisco Web Services Realm",
 		hidden:  map[string]bool{},
+		port:    8443,
+	}
+}
+
+// WithPort sets the port written into the URIs the fake returns (the port
+// clients reach it on); default 8443, UDS's port.
+func WithPort(port int) Option {
+	return func(c *config) error {
+		if port < 1 || port > 65535 {
+			return fmt.Errorf("port %d out of range", port)
+		}
+		c.port = port
+		return nil
 	}
 }
 

@@ -7,19 +7,17 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/xml"
-	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"example.com/cutover/harness/httpx"
 )
 
 const (
-	// udsPort is the port written into the URIs the fake returns; the
-	// harness resolver maps the FQDN to the fake's real address.
-	udsPort = "8443"
 	// contentType is what UDS answers with.
 	contentType = "application/xml"
 
@@ -28,6 +26,8 @@ const (
 	// ErrUnexpected is returned by Close when the fake saw requests it does
 	// not implement.
 	ErrUnexpected = httpx.Sentinel("ucm: unexpected requests")
+	// ErrBadReply wraps every reason a UDS reply does not parse.
+	ErrBadReply = httpx.Sentinel("ucm: malformed reply")
 )
 
 // Evidence records one client exchange; see httpx.Evidence.
@@ -51,18 +51,34 @@ type Server struct {
 	rec httpx.Recorder
 }
 
-// Start validates opts and serves UDS over HTTPS, returning once the
-// socket listens. WithCertificate is required.
-func Start(ctx context.Context, opts ...Option) (*Server, error) {
+// New validates opts and returns UDS as an http.Handler that does not
+// listen: a host mounts it at /cucm-uds/ beside other services on its
+// 8443 listener.
+func New(opts ...Option) (*Server, error) {
 	cfg := defaultConfig()
-	if err := httpx.Configure(ctx, "ucm", &cfg, opts); err != nil {
+	if err := httpx.Configure(context.Background(), "ucm", &cfg, opts); err != nil {
 		return nil, err
 	}
 	if len(cfg.nodes) == 0 {
 		cfg.nodes = []string{cfg.Hostname}
 	}
-	s := &Server{cfg: cfg}
-	hs, err := httpx.ServeTLS(cfg.Addr, *cfg.Cert, s)
+	return &Server{cfg: cfg}, nil
+}
+
+// Start validates opts and serves UDS over HTTPS on its own listener,
+// returning once the socket listens. WithCertificate is required.
+func Start(ctx context.Context, opts ...Option) (*Server, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("ucm: start: %w", err)
+	}
+	s, err := New(opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cfg.RequireCert("ucm"); err != nil {
+		return nil, err
+	}
+	hs, err := httpx.ServeTLS(s.cfg.Addr, *s.cfg.Cert, s)
 	if err != nil {
 		return nil, fmt.Errorf("ucm: listen: %w", err)
 	}
@@ -70,15 +86,22 @@ func Start(ctx context.Context, opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-// Addr is the bound 127.0.0.1:<port>.
-func (s *Server) Addr() string { return s.http.Addr() }
+// Addr is the bound 127.0.0.1:<port> of a started fake ("" for New).
+func (s *Server) Addr() string {
+	if s.http == nil {
+		return ""
+	}
+	return s.http.Addr()
+}
 
 // Close stops the fake; it is idempotent. It reports ErrUnexpected if the
 // fake answered methods or paths that UDS does not have, so a check that
 // probes the wrong thing fails loudly.
 func (s *Server) Close() error {
-	if err := s.http.Close(); err != nil {
-		return fmt.Errorf("ucm: close: %w", err)
+	if s.http != nil {
+		if err := s.http.Close(); err != nil {
+			return fmt.Errorf("ucm: close: %w", err)
+		}
 	}
 	return s.rec.Err(ErrUnexpected)
 }
@@ -121,7 +144,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) uri(path string) string {
-	return "https://" + s.cfg.Hostname + ":" + udsPort + path
+	return "https://" + net.JoinHostPort(s.cfg.Hostname, strconv.Itoa(s.cfg.port)) + path
 }
 
 func (s *Server) lookup(match func(User) bool) (User, bool) {
@@ -172,7 +195,7 @@ func (s *Server) clusterUser(w http.ResponseWriter, r *http.Request) {
 		Result:   &xmlResult{Found: "true", URI: s.uri("/cucm-uds/user/" + url.PathEscape(u.Username))},
 		UserName: u.Username,
 		HomeCluster: &xmlHome{
-			ServersURI: "https://" + home + ":" + udsPort + "/cucm-uds/servers",
+			ServersURI: "https://" + net.JoinHostPort(home, strconv.Itoa(s.cfg.port)) + "/cucm-uds/servers",
 			Name:       home,
 		},
 	})
@@ -381,14 +404,14 @@ type xmlDevices struct {
 func ParseVersion(b []byte) (VersionInfo, error) {
 	var v xmlVersion
 	if err := httpx.DecodeXML(b, "versionInformation", &v); err != nil {
-		return VersionInfo{}, fmt.Errorf("ucm: parse version: %w", err)
+		return VersionInfo{}, fmt.Errorf("%w: parse version: %w", ErrBadReply, err)
 	}
 	ver := strings.TrimSpace(v.VersionAttr)
 	if ver == "" {
 		ver = strings.TrimSpace(v.Version)
 	}
 	if ver == "" {
-		return VersionInfo{}, errors.New("ucm: parse version: no version")
+		return VersionInfo{}, fmt.Errorf("%w: parse version: no version", ErrBadReply)
 	}
 	return VersionInfo{Version: ver}, nil
 }
@@ -398,10 +421,10 @@ func ParseVersion(b []byte) (VersionInfo, error) {
 func ParseClusterUser(b []byte) (ClusterUser, error) {
 	var v xmlClusterUser
 	if err := httpx.DecodeXML(b, "clusterUser", &v); err != nil {
-		return ClusterUser{}, fmt.Errorf("ucm: parse cluster user: %w", err)
+		return ClusterUser{}, fmt.Errorf("%w: parse cluster user: %w", ErrBadReply, err)
 	}
 	if v.Result == nil {
-		return ClusterUser{}, errors.New("ucm: parse cluster user: no <result>")
+		return ClusterUser{}, fmt.Errorf("%w: parse cluster user: no <result>", ErrBadReply)
 	}
 	cu := ClusterUser{URI: v.Result.URI, UserName: strings.TrimSpace(v.UserName)}
 	switch v.Result.Found {
@@ -409,7 +432,7 @@ func ParseClusterUser(b []byte) (ClusterUser, error) {
 		cu.Found = true
 	case "false":
 	default:
-		return ClusterUser{}, fmt.Errorf("ucm: parse cluster user: found=%q, want true or false", v.Result.Found)
+		return ClusterUser{}, fmt.Errorf("%w: parse cluster user: found=%q, want true or false", ErrBadReply, v.Result.Found)
 	}
 	if v.HomeCluster != nil {
 		cu.HomeCluster = strings.TrimSpace(v.HomeCluster.Name)
@@ -422,13 +445,13 @@ func ParseClusterUser(b []byte) (ClusterUser, error) {
 func ParseServers(b []byte) ([]string, error) {
 	var v xmlServers
 	if err := httpx.DecodeXML(b, "servers", &v); err != nil {
-		return nil, fmt.Errorf("ucm: parse servers: %w", err)
+		return nil, fmt.Errorf("%w: parse servers: %w", ErrBadReply, err)
 	}
 	out := make([]string, 0, len(v.Servers))
 	for i, s := range v.Servers {
 		s = strings.TrimSpace(s)
 		if s == "" {
-			return nil, fmt.Errorf("ucm: parse servers: empty <server> %d", i+1)
+			return nil, fmt.Errorf("%w: parse servers: empty <server> %d", ErrBadReply, i+1)
 		}
 		out = append(out, s)
 	}
@@ -439,13 +462,13 @@ func ParseServers(b []byte) ([]string, error) {
 func ParseDevices(b []byte) ([]Device, error) {
 	var v xmlDevices
 	if err := httpx.DecodeXML(b, "devices", &v); err != nil {
-		return nil, fmt.Errorf("ucm: parse devices: %w", err)
+		return nil, fmt.Errorf("%w: parse devices: %w", ErrBadReply, err)
 	}
 	out := make([]Device, 0, len(v.Devices))
 	for i, d := range v.Devices {
 		dev := Device{Name: strings.TrimSpace(d.Name), Model: strings.TrimSpace(d.Model), Type: strings.TrimSpace(d.Type)}
 		if dev.Name == "" {
-			return nil, fmt.Errorf("ucm: parse devices: device %d has no <name>", i+1)
+			return nil, fmt.Errorf("%w: parse devices: device %d has no <name>", ErrBadReply, i+1)
 		}
 		out = append(out, dev)
 	}

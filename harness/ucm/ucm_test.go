@@ -353,7 +353,7 @@ func TestMisbehavingServers(t *testing.T) {
 			w.Write([]byte("\x00\x01\x02 not xml <<<"))
 		})
 		_, ev, err := c.ClusterUser(ctx(t), u, "username", "alice")
-		if err == nil || !strings.HasPrefix(err.Error(), "ucm: parse cluster user: ") {
+		if err == nil || !errors.Is(err, ErrBadReply) {
 			t.Errorf("err = %v", err)
 		}
 		if ev.Status != 200 || ev.Err == "" {
@@ -501,34 +501,57 @@ func seed(f *testing.F, kind string) {
 	}
 }
 
+// FuzzParseVersion: ParseVersion never panics, its errors wrap
+// ErrBadReply, and a version that parses is not empty.
 func FuzzParseVersion(f *testing.F) {
 	seed(f, "version")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if v, err := ParseVersion(b); err == nil && v.Version == "" {
+		v, err := ParseVersion(b)
+		if err != nil && !errors.Is(err, ErrBadReply) {
+			t.Fatalf("error %v does not wrap ErrBadReply", err)
+		}
+		if err == nil && v.Version == "" {
 			t.Fatal("empty version without error")
 		}
 	})
 }
 
+// FuzzParseClusterUser: ParseClusterUser never panics and its errors wrap
+// ErrBadReply.
 func FuzzParseClusterUser(f *testing.F) {
 	seed(f, "clusteruser")
-	f.Fuzz(func(t *testing.T, b []byte) { _, _ = ParseClusterUser(b) })
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, err := ParseClusterUser(b)
+		if err != nil && !errors.Is(err, ErrBadReply) {
+			t.Fatalf("error %v does not wrap ErrBadReply", err)
+		}
+	})
 }
 
+// FuzzParseServers: ParseServers never panics, its errors wrap
+// ErrBadReply, and no server it returns is empty.
 func FuzzParseServers(f *testing.F) {
 	seed(f, "servers")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := ParseServers(b)
+		if err != nil && !errors.Is(err, ErrBadReply) {
+			t.Fatalf("error %v does not wrap ErrBadReply", err)
+		}
 		if err == nil && slices.Contains(s, "") {
 			t.Fatal("empty server without error")
 		}
 	})
 }
 
+// FuzzParseDevices: ParseDevices never panics, its errors wrap
+// ErrBadReply, and every device it returns has a name.
 func FuzzParseDevices(f *testing.F) {
 	seed(f, "devices")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, err := ParseDevices(b)
+		if err != nil && !errors.Is(err, ErrBadReply) {
+			t.Fatalf("error %v does not wrap ErrBadReply", err)
+		}
 		for _, x := range d {
 			if err == nil && x.Name == "" {
 				t.Fatal("nameless device without error")

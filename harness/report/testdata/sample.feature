@@ -17,7 +17,7 @@ Feature: sample cutover checks
     When I query "_collab-edge._tls.example.com" SRV from outside
     Then the answer has 2 targets
 
-  @DISC-2 @discovery
+  @DISC-02 @discovery
   Scenario: internal resolver returns _cisco-uds SRV
     Source: seed §4.1
     Given a fake resolver

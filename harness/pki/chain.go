@@ -1,4 +1,4 @@
-package discovery
+package pki
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// DialFunc dials like net.Dialer.DialContext; target.Target.DialContext
-// gives one that resolves from a vantage point.
+// DialFunc dials like net.Dialer.DialContext; target.View.Dial gives one
+// that resolves and connects from a vantage point.
 type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
 // PeerCertificates completes a TLS handshake with addr and returns the chain
@@ -23,7 +23,7 @@ func PeerCertificates(ctx context.Context, dial DialFunc, addr, serverName strin
 	defer cancel()
 	raw, err := dial(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("discovery: connect %s: %w", addr, err)
+		return nil, fmt.Errorf("pki: connect %s: %w", addr, err)
 	}
 	defer raw.Close()
 	if dl, ok := ctx.Deadline(); ok {
@@ -35,17 +35,17 @@ func PeerCertificates(ctx context.Context, dial DialFunc, addr, serverName strin
 		MinVersion:         tls.VersionTLS12,
 	})
 	if err := conn.HandshakeContext(ctx); err != nil {
-		return nil, fmt.Errorf("discovery: tls handshake with %s: %w", addr, err)
+		return nil, fmt.Errorf("pki: tls handshake with %s: %w", addr, err)
 	}
 	chain := conn.ConnectionState().PeerCertificates
 	if len(chain) == 0 {
-		return nil, fmt.Errorf("discovery: tls handshake with %s: no certificate", addr)
+		return nil, fmt.Errorf("pki: tls handshake with %s: no certificate", addr)
 	}
 	return chain, nil
 }
 
 // ErrCertificate wraps every certificate verdict.
-var ErrCertificate = errors.New("certificate")
+var ErrCertificate = errors.New("pki: certificate")
 
 // VerifyChain checks that chain[0] is valid at now, names name, and chains
 // to roots (nil roots: the system pool) through the intermediates sent.
@@ -69,4 +69,29 @@ func VerifyChain(chain []*x509.Certificate, roots *x509.CertPool, name string, n
 		return fmt.Errorf("%w of %s (issuer %q): %w", ErrCertificate, name, leaf.Issuer.CommonName, err)
 	}
 	return nil
+}
+
+// ExpiresWithin reports whether the leaf of chain expires within d of now
+// (a certificate the site must renew before the cutover).
+func ExpiresWithin(chain []*x509.Certificate, now time.Time, d time.Duration) bool {
+	return len(chain) > 0 && chain[0].NotAfter.Before(now.Add(d))
+}
+
+// DescribeChain renders a chain for evidence: per certificate its subject,
+// issuer, validity, DNS names and SRVNames; or the error that kept the
+// chain from being fetched.
+func DescribeChain(chain []*x509.Certificate, err error) string {
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	var b strings.Builder
+	for i, c := range chain {
+		fmt.Fprintf(&b, "%d subject=%q issuer=%q notBefore=%s notAfter=%s dns=%v", i, c.Subject.CommonName, c.Issuer.CommonName,
+			c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339), c.DNSNames)
+		if srv, _ := SRVNames(c); len(srv) > 0 {
+			fmt.Fprintf(&b, " srvnames=%v", srv)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
 }

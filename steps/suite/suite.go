@@ -1,0 +1,19 @@
+// Package suite puts the capabilities' steps together: the one place that
+// lists them.
+package suite
+
+import (
+	"github.com/cucumber/godog"
+
+	"example.com/cutover/harness/target"
+	"example.com/cutover/steps"
+	"example.com/cutover/steps/disc"
+)
+
+// Initializer returns the scenario initializer for a run against t. Step
+// definitions are built once per run, not once per scenario.
+func Initializer(t *target.Target) func(*godog.ScenarioContext) {
+	r := steps.NewRegistry(t)
+	disc.Register(r)
+	return r.Initializer()
+}
