@@ -163,13 +163,13 @@ func SPMetadata(entityID, acsURL string) []byte {
 
 // Assertion is what an SP learns from a verified response.
 type Assertion struct {
-	Issuer                   string
-	NameID, NameIDFormat     string
-	Audiences                []string
-	Recipient                string
-	NotBefore, NotOnOrAfter  time.Time
+	Issuer                     string
+	NameID, NameIDFormat       string
+	Audiences                  []string
+	Recipient                  string
+	NotBefore, NotOnOrAfter    time.Time
 	IssueInstant, AuthnInstant time.Time
-	SessionIndex             string
+	SessionIndex               string
 	// Attributes by Name and FriendlyName, values in order.
 	Attributes map[string][]string
 }
