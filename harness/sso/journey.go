@@ -2,6 +2,7 @@ package sso
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"example.com/cutover/harness/expressway"
 	"example.com/cutover/harness/httpx"
 	"example.com/cutover/harness/oauth"
 	"example.com/cutover/harness/ucm"
@@ -33,6 +35,11 @@ type Config struct {
 	Clock func() time.Time
 	// MaxHops bounds one navigation; default DefaultMaxHops.
 	MaxHops int
+	// Expressway is the Expressway-E base URL (https://E:8443) and Domain
+	// the discovery domain, for the MRA steps; empty skips them.
+	Expressway, Domain string
+	// Email is the user's address, sent on the MRA authorize path.
+	Email string
 }
 
 // Journey is one user's sign-in state: the embedded browser (its IdP
@@ -163,17 +170,55 @@ func (j *Journey) SignInWebex(ctx context.Context) (Step, error) {
 // refresh login flow) and falls back to the implicit grant if UCM answers
 // unsupported_response_type, noting it.
 func (j *Journey) SignInUCM(ctx context.Context) (Step, error) {
-	st := j.step("ucm sign-in")
+	base := strings.TrimRight(j.cfg.UCM, "/")
+	return j.signIn(ctx, "ucm sign-in", base+oauth.AuthorizePath, base+oauth.TokenPath, nil)
+}
+
+// SignInMRA is SignInUCM through Expressway's MRA OAuth paths
+// (/<b64 D>/authorize and /<b64 D>/token); the tokens replace those held.
+func (j *Journey) SignInMRA(ctx context.Context) (Step, error) {
+	if j.cfg.Expressway == "" || j.cfg.Domain == "" {
+		return j.step("mra sign-in"), errors.New("sso: mra sign-in: no Expressway or domain")
+	}
+	base := j.mraBase()
+	extra := url.Values{"realm": {"local"}, "device_id": {"cutover-" + j.cfg.App.ID}}
+	if j.cfg.Email != "" {
+		extra.Set("email", j.cfg.Email)
+	}
+	return j.signIn(ctx, "mra sign-in", base+"/authorize", base+"/token", extra)
+}
+
+func (j *Journey) mraBase() string {
+	return strings.TrimRight(j.cfg.Expressway, "/") + "/" + base64.RawStdEncoding.EncodeToString([]byte(j.cfg.Domain))
+}
+
+// EdgeConfig asks Expressway for get_edge_config with the access token,
+// as a signed-in app does over MRA.
+func (j *Journey) EdgeConfig(ctx context.Context) (expressway.EdgeConfig, Step, error) {
+	st := j.step("mra edge config")
+	if j.cfg.Expressway == "" || j.cfg.Domain == "" {
+		return expressway.EdgeConfig{}, st, errors.New("sso: mra edge config: no Expressway or domain")
+	}
+	ec, ev, err := expressway.NewClient(j.cfg.HTTP).GetEdgeConfigBearer(ctx, j.cfg.Expressway, j.cfg.Domain, j.Tokens().Access.Reveal())
+	st.Exchanges = append(st.Exchanges, ev)
+	if err != nil {
+		return ec, st, fmt.Errorf("sso: mra edge config: %w", err)
+	}
+	return ec, st, nil
+}
+
+func (j *Journey) signIn(ctx context.Context, name, authorize, tokenURL string, extra url.Values) (Step, error) {
+	st := j.step(name)
 	for _, rt := range []string{"code", "token"} {
-		res, err := j.agent.Get(ctx, j.authorizeURL(rt))
+		res, err := j.agent.Get(ctx, j.authorizeURL(authorize, rt, extra))
 		st.Nav = res
 		st.Prompts += res.Prompts
 		if err != nil {
-			return st, fmt.Errorf("sso: ucm sign-in: %w", err)
+			return st, fmt.Errorf("sso: %s: %w", name, err)
 		}
 		cb := res.Callback()
 		if cb == nil {
-			return st, fmt.Errorf("sso: ucm sign-in: ended at %s with status %d, not at the app callback%s", res.URL, res.Status, pageReason(res))
+			return st, fmt.Errorf("sso: %s: ended at %s with status %d, not at the app callback%s", name, res.URL, res.Status, pageReason(res))
 		}
 		if rt == "code" {
 			code, err := oauth.CodeFrom(cb)
@@ -182,12 +227,12 @@ func (j *Journey) SignInUCM(ctx context.Context) (Step, error) {
 				continue
 			}
 			if err != nil {
-				return st, fmt.Errorf("sso: ucm sign-in: %w", err)
+				return st, fmt.Errorf("sso: %s: %w", name, err)
 			}
-			t, ev, err := j.oc.Exchange(ctx, j.cfg.UCM+oauth.TokenPath, j.cfg.App, code)
+			t, ev, err := j.oc.Exchange(ctx, tokenURL, j.cfg.App, code)
 			st.Exchanges = append(st.Exchanges, ev)
 			if err != nil {
-				return st, fmt.Errorf("sso: ucm sign-in: %w", err)
+				return st, fmt.Errorf("sso: %s: %w", name, err)
 			}
 			j.keep(t)
 			j.mu.Lock()
@@ -197,7 +242,7 @@ func (j *Journey) SignInUCM(ctx context.Context) (Step, error) {
 		}
 		t, err := oauth.ImplicitTokens(cb)
 		if err != nil {
-			return st, fmt.Errorf("sso: ucm sign-in: %w", err)
+			return st, fmt.Errorf("sso: %s: %w", name, err)
 		}
 		j.keep(t)
 		j.mu.Lock()
@@ -206,13 +251,16 @@ func (j *Journey) SignInUCM(ctx context.Context) (Step, error) {
 		st.Notes = append(st.Notes, "implicit grant: access token without refresh token")
 		return st, nil
 	}
-	return st, errors.New("sso: ucm sign-in: no grant worked")
+	return st, fmt.Errorf("sso: %s: no grant worked", name)
 }
 
-func (j *Journey) authorizeURL(responseType string) string {
+func (j *Journey) authorizeURL(endpoint, responseType string, extra url.Values) string {
 	q := url.Values{"scope": {oauth.Scope}, "response_type": {responseType}, "client_id": {j.cfg.App.ID},
 		"redirect_uri": {j.cfg.App.RedirectURI}, "state": {"cutover"}}
-	return strings.TrimRight(j.cfg.UCM, "/") + oauth.AuthorizePath + "?" + q.Encode()
+	for k, v := range extra {
+		q[k] = v
+	}
+	return endpoint + "?" + q.Encode()
 }
 
 // Refresh trades the refresh token for a new access token, without the

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"example.com/cutover/harness/expressway"
 	"example.com/cutover/harness/idp"
 	"example.com/cutover/harness/oauth"
 	"example.com/cutover/harness/pki"
@@ -27,6 +28,7 @@ type faults struct {
 	idp      []idp.Option
 	oauth    []oauth.Option
 	webex    []webexid.Option
+	edge     []expressway.Option
 	otherIdP bool // Webex on a second IdP
 }
 
@@ -85,6 +87,14 @@ func newSite(t *testing.T, f faults) *site {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = uds.Close() })
+	ecert, _ := ca.Issue("expe1.example.com", pki.WithDNSNames("expe1.example.com"))
+	edge, err := expressway.Start(context.Background(), append([]expressway.Option{expressway.WithCertificate(ecert),
+		expressway.WithClock(clock.Now), expressway.WithTokenValidator(oa.Validator()), expressway.WithOAuthUpstream(oa)}, f.edge...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = edge.Close() })
+	hosts["expe1.example.com"] = edge
 	mux := http.NewServeMux()
 	mux.Handle(oauth.PathPrefix, oa)
 	mux.Handle("/cucm-uds/", uds)
@@ -108,6 +118,9 @@ func (s *site) journey(t *testing.T, u idp.User, extra ...sso.Login) *sso.Journe
 		Logins:     append([]sso.Login{{URLPrefix: "https://idp", Username: u.Username, Password: u.Password}}, extra...),
 		WebexStart: s.webex.StartURL(u.Email),
 		UCM:        "https://ucm1.example.com:8443",
+		Expressway: "https://expe1.example.com:8443",
+		Domain:     "example.com",
+		Email:      u.Email,
 		Clock:      s.clock.Now,
 	})
 	if err != nil {
@@ -270,6 +283,37 @@ func TestJourneyFaults(t *testing.T) {
 				if (tc.refreshError == nil) != (err == nil) || (err != nil && !errors.Is(err, tc.refreshError)) {
 					t.Fatalf("refresh: want %v, got %v", tc.refreshError, err)
 				}
+			}
+		})
+	}
+}
+
+func TestJourneyMRA(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		f         faults
+		grant     string
+		edgeCode  int
+		wantNotes bool
+	}{
+		{"healthy", faults{}, "code", 200, false},
+		{"expressway refresh off", faults{edge: []expressway.Option{expressway.OAuthRefreshOff()}}, "implicit", 401, true},
+		{"ucm refresh off", faults{oauth: []oauth.Option{oauth.RefreshLoginFlowDisabled()}}, "implicit", 200, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSite(t, tc.f)
+			ctx := context.Background()
+			j := s.journey(t, alice)
+			if _, err := j.SignInWebex(ctx); err != nil {
+				t.Fatal(err)
+			}
+			st, err := j.SignInMRA(ctx)
+			if err != nil || st.Prompts != 0 || j.Grant() != tc.grant || (len(st.Notes) > 0) != tc.wantNotes {
+				t.Fatalf("mra sign-in: prompts %d grant %q notes %q err %v\n%s", st.Prompts, j.Grant(), st.Notes, err, st.Evidence())
+			}
+			_, st, err = j.EdgeConfig(ctx)
+			if got := st.Exchanges[0].Status; got != tc.edgeCode {
+				t.Fatalf("edge config with token: status %d, want %d (%v)", got, tc.edgeCode, err)
 			}
 		})
 	}
