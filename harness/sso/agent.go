@@ -207,8 +207,8 @@ func (r *Result) Evidence() string {
 		if len(h.Fields) > 0 {
 			fmt.Fprintf(&b, " fields: %s", strings.Join(h.Fields, ","))
 		}
-		if len(h.SetCookies) > 0 {
-			fmt.Fprintf(&b, " set-cookie: %s=%s", strings.Join(h.SetCookies, ","), Redacted)
+		for _, c := range h.SetCookies {
+			fmt.Fprintf(&b, " set-cookie: %s=%s", c, Redacted)
 		}
 		if h.Prompt {
 			b.WriteString(" [credential prompt]")

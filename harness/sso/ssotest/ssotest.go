@@ -65,13 +65,25 @@ func (s *Site) route(w http.ResponseWriter, r *http.Request) {
 
 // Client returns a client that dials the site for every host, trusts its
 // CA and does not follow redirects.
-func (s *Site) Client() *http.Client {
+func (s *Site) Client() *http.Client { return s.ClientPassing() }
+
+// ClientPassing is Client, except that the loopback addresses listed
+// (e.g. a SimpleSAMLphp on 127.0.0.1:18480) are dialled as they are.
+func (s *Site) ClientPassing(loopback ...string) *http.Client {
 	addr := s.srv.Listener.Addr().String()
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	return &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
-			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			DialContext: func(ctx context.Context, network, target string) (net.Conn, error) {
+				for _, l := range loopback {
+					if target == l {
+						if h, _, _ := net.SplitHostPort(l); !net.ParseIP(h).IsLoopback() {
+							break
+						}
+						return d.DialContext(ctx, network, target)
+					}
+				}
 				return d.DialContext(ctx, network, addr)
 			},
 			TLSClientConfig:   &tls.Config{RootCAs: s.ca.Pool(), MinVersion: tls.VersionTLS12},
