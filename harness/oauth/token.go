@@ -193,14 +193,23 @@ func (c *Cluster) check(tok string, now time.Time, o checkOpts) (Claims, error) 
 		}
 		signed = t
 	case 5:
-		n, err := jwt.ParseSignedAndEncrypted(tok, []jose.KeyAlgorithm{jose.RSA_OAEP_256},
-			[]jose.ContentEncryption{jose.A256GCM}, []jose.SignatureAlgorithm{jose.RS256})
+		// go-jose's JWT layer refuses asymmetric key encryption on parse,
+		// so the JWE is opened with the JOSE layer and its payload parsed
+		// as the signed JWT it must be.
+		e, err := jose.ParseEncryptedCompact(tok, []jose.KeyAlgorithm{jose.RSA_OAEP_256}, []jose.ContentEncryption{jose.A256GCM})
 		if err != nil {
 			return cl, fmt.Errorf("%w: %v", ErrMalformed, err)
 		}
-		t, err := n.Decrypt(ek)
+		if cty, _ := e.Header.ExtraHeaders[jose.HeaderContentType].(string); !strings.EqualFold(cty, "JWT") {
+			return cl, fmt.Errorf("%w: encrypted token is not a nested JWT (cty %q)", ErrMalformed, clip(cty))
+		}
+		inner, err := e.Decrypt(ek)
 		if err != nil {
 			return cl, fmt.Errorf("%w: decrypt: %v", ErrBadSignature, err)
+		}
+		t, err := jwt.ParseSigned(string(inner), []jose.SignatureAlgorithm{jose.RS256})
+		if err != nil {
+			return cl, fmt.Errorf("%w: inner token: %v", ErrMalformed, err)
 		}
 		signed = t
 	default:
