@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -328,5 +327,3 @@ func clip(s string) string {
 	}
 	return s
 }
-
-var errNoUser = errors.New("no such user")

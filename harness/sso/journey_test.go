@@ -40,7 +40,7 @@ type site struct {
 	hc    *http.Client
 }
 
-func newSite(t *testing.T, f faults) *site {
+func newSite(t testing.TB, f faults) *site {
 	t.Helper()
 	clock := ssotest.NewClock(time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC))
 	users := idp.WithUsers(alice, bob)
@@ -111,7 +111,7 @@ func newSite(t *testing.T, f faults) *site {
 	return &site{clock: clock, idp: ip, ucm: oa, webex: wx, hc: s.Client()}
 }
 
-func (s *site) journey(t *testing.T, u idp.User, extra ...sso.Login) *sso.Journey {
+func (s *site) journey(t testing.TB, u idp.User, extra ...sso.Login) *sso.Journey {
 	t.Helper()
 	j, err := sso.NewJourney(sso.Config{
 		HTTP:       s.hc,

@@ -30,9 +30,19 @@ type Site struct {
 // every name, signed by a fresh test CA; it is closed by t.Cleanup.
 func New(t testing.TB, hosts map[string]http.Handler) *Site {
 	t.Helper()
-	ca, err := pki.NewCA("ssotest root")
+	s, err := Start(hosts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start is New for examples and programs: the caller closes the site.
+func Start(hosts map[string]http.Handler) (*Site, error) {
+	ca, err := pki.NewCA("ssotest root")
+	if err != nil {
+		return nil, err
 	}
 	names := make([]string, 0, len(hosts))
 	for h := range hosts {
@@ -40,15 +50,17 @@ func New(t testing.TB, hosts map[string]http.Handler) *Site {
 	}
 	cert, err := ca.Issue("ssotest", pki.WithDNSNames(names...))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	s := &Site{hosts: hosts, ca: ca}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.route))
 	s.srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	s.srv.StartTLS()
-	t.Cleanup(s.srv.Close)
-	return s
+	return s, nil
 }
+
+// Close stops the listener; idempotent.
+func (s *Site) Close() { s.srv.Close() }
 
 func (s *Site) route(w http.ResponseWriter, r *http.Request) {
 	host := r.Host
