@@ -95,16 +95,27 @@ func (c *Cluster) RegenerateKeys() error {
 	if err != nil {
 		return fmt.Errorf("oauth: keys: %w", err)
 	}
-	ek, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return fmt.Errorf("oauth: keys: %w", err)
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
 	c.kid = fmt.Sprintf("ucm-oauth-%d-%s", c.gen, randomHex(4))
-	c.sign, c.enc = sk, ek
+	c.sign, c.enc = sk, nil // the encryption key is made when first needed
 	return nil
+}
+
+// encKey returns the encryption key of the current generation, making it
+// on first use (most sites of the suite never encrypt).
+func (c *Cluster) encKey() (*rsa.PrivateKey, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.enc == nil {
+		ek, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, fmt.Errorf("oauth: keys: %w", err)
+		}
+		c.enc = ek
+	}
+	return c.enc, nil
 }
 
 // Generation counts key generations, starting at 1.
@@ -114,15 +125,15 @@ func (c *Cluster) Generation() int {
 	return c.gen
 }
 
-func (c *Cluster) keys() (string, *rsa.PrivateKey, *rsa.PrivateKey) {
+func (c *Cluster) keys() (string, *rsa.PrivateKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.kid, c.sign, c.enc
+	return c.kid, c.sign
 }
 
 // mint signs (and with encrypt, then encrypts) a token and records it.
 func (c *Cluster) mint(cl Claims, encrypt bool) (string, error) {
-	kid, sk, ek := c.keys()
+	kid, sk := c.keys()
 	cl.ID = randomHex(16)
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: sk},
 		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", kid))
@@ -131,6 +142,10 @@ func (c *Cluster) mint(cl Claims, encrypt bool) (string, error) {
 	}
 	var tok string
 	if encrypt {
+		ek, err := c.encKey()
+		if err != nil {
+			return "", err
+		}
 		enc, err := jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: jose.RSA_OAEP_256, Key: &ek.PublicKey, KeyID: kid},
 			(&jose.EncrypterOptions{}).WithType("JWT").WithContentType("JWT"))
 		if err != nil {
@@ -181,7 +196,7 @@ func (c *Cluster) check(tok string, now time.Time, o checkOpts) (Claims, error) 
 	if len(tok) > MaxToken {
 		return cl, fmt.Errorf("%w: %d bytes, more than %d", ErrMalformed, len(tok), MaxToken)
 	}
-	kid, sk, ek := c.keys()
+	kid, sk := c.keys()
 	parts := strings.Count(tok, ".") + 1
 	var signed *jwt.JSONWebToken
 	switch parts {
@@ -201,6 +216,10 @@ func (c *Cluster) check(tok string, now time.Time, o checkOpts) (Claims, error) 
 		}
 		if cty, _ := e.Header.ExtraHeaders[jose.HeaderContentType].(string); !strings.EqualFold(cty, "JWT") {
 			return cl, fmt.Errorf("%w: encrypted token is not a nested JWT (cty %q)", ErrMalformed, clip(cty))
+		}
+		ek, err := c.encKey()
+		if err != nil {
+			return cl, err
 		}
 		inner, err := e.Decrypt(ek)
 		if err != nil {
