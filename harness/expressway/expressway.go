@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 
+	"example.com/cutover/harness/httpauth"
 	"example.com/cutover/harness/httpx"
 )
 
@@ -23,6 +24,11 @@ const (
 	// nameError is the <error> of a service Expressway-C could not resolve.
 	nameError = "NameError"
 	endpoint  = "/get_edge_config"
+	// The MRA OAuth paths under /<b64 D>/ and UCM's paths they map to.
+	oauthAuthorize   = "/authorize"
+	oauthToken       = "/token"
+	ucmAuthorizePath = "/ssosp/oauth/authorize"
+	ucmTokenPath     = "/ssosp/oauth/token"
 
 	// ErrStatus is wrapped by every *StatusError from the client.
 	ErrStatus = httpx.ErrStatus
@@ -193,10 +199,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(code), code)
 		return
 	}
-	if r.Method != http.MethodGet {
+	if r.Method != http.MethodGet && !(r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, oauthToken)) {
 		s.rec.Unexpected(r)
 		w.Header().Set("Allow", http.MethodGet)
 		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+		return
+	}
+	if s.oauthPath(w, r) {
 		return
 	}
 	seg, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/"), endpoint)
@@ -244,6 +253,16 @@ func (s *Server) servesSegment(seg string) bool {
 }
 
 func (s *Server) authorized(r *http.Request) bool {
+	if h := r.Header.Get("Authorization"); s.cfg.validate != nil && s.cfg.refreshOn && h != "" {
+		if cred, err := httpauth.ParseCredentials(h); err == nil && cred.Is("Bearer") {
+			tok, err := httpauth.BearerToken(cred)
+			if err != nil {
+				return false
+			}
+			_, err = s.cfg.validate(tok, s.cfg.clock())
+			return err == nil
+		}
+	}
 	name, pass, ok := r.BasicAuth()
 	if !ok {
 		return false
@@ -319,7 +338,22 @@ func (c *Client) GetEdgeConfig(ctx context.Context, base, domain string, creds C
 	}
 	q := url.Values{"service_name": services}.Encode()
 	u := strings.TrimRight(base, "/") + "/" + EncodeDomain(domain) + endpoint + "?" + q
-	body, ev, err := httpx.Get(ctx, c.hc, u, httpx.Auth{Username: creds.Username, Password: creds.Password})
+	return c.getEdgeConfig(ctx, u, httpx.Auth{Username: creds.Username, Password: creds.Password})
+}
+
+// GetEdgeConfigBearer is GetEdgeConfig authorized by a UCM access token
+// ("Authorization: Bearer"), as the apps do once signed in.
+func (c *Client) GetEdgeConfigBearer(ctx context.Context, base, domain, token string, services ...string) (EdgeConfig, Evidence, error) {
+	if len(services) == 0 {
+		services = []string{"_cisco-uds", "_cuplogin"}
+	}
+	q := url.Values{"service_name": services}.Encode()
+	u := strings.TrimRight(base, "/") + "/" + EncodeDomain(domain) + endpoint + "?" + q
+	return c.getEdgeConfig(ctx, u, httpx.Auth{Bearer: token})
+}
+
+func (c *Client) getEdgeConfig(ctx context.Context, u string, auth httpx.Auth) (EdgeConfig, Evidence, error) {
+	body, ev, err := httpx.Get(ctx, c.hc, u, auth)
 	if err != nil {
 		return EdgeConfig{}, ev, fmt.Errorf("expressway: get edge config: %w", err)
 	}
@@ -442,4 +476,54 @@ func ParseEdgeConfig(b []byte) (EdgeConfig, error) {
 		ec.UserUDSServer = strings.TrimSpace(v.Edge.UserUDSServer)
 	}
 	return ec, nil
+}
+
+// oauthPath serves /<b64 D>/authorize and /<b64 D>/token when an OAuth
+// upstream is configured; it reports whether it answered.
+func (s *Server) oauthPath(w http.ResponseWriter, r *http.Request) bool {
+	if s.cfg.upstream == nil {
+		return false
+	}
+	p := strings.TrimPrefix(r.URL.Path, "/")
+	var seg, target string
+	switch {
+	case strings.HasSuffix(p, oauthAuthorize) && r.Method == http.MethodGet:
+		seg, target = strings.TrimSuffix(p, oauthAuthorize), ucmAuthorizePath
+	case strings.HasSuffix(p, oauthToken) && r.Method == http.MethodPost:
+		seg, target = strings.TrimSuffix(p, oauthToken), ucmTokenPath
+	default:
+		return false
+	}
+	if seg == "" || !s.servesSegment(seg) {
+		return false
+	}
+	if !s.cfg.refreshOn {
+		if target == ucmTokenPath {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"unsupported_grant_type","error_description":"Authorize by OAuth token with refresh is off"}` + "\n"))
+			return true
+		}
+		if q := r.URL.Query(); q.Get("response_type") == "code" {
+			ru, err := url.Parse(q.Get("redirect_uri"))
+			if err != nil || q.Get("redirect_uri") == "" {
+				http.Error(w, "expressway: authorize: redirect_uri required", http.StatusBadRequest)
+				return true
+			}
+			v := ru.Query()
+			v.Set("error", "unsupported_response_type")
+			v.Set("error_description", "Authorize by OAuth token with refresh is off")
+			if st := q.Get("state"); st != "" {
+				v.Set("state", st)
+			}
+			ru.RawQuery = v.Encode()
+			http.Redirect(w, r, ru.String(), http.StatusFound)
+			return true
+		}
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path, r2.URL.RawPath = target, ""
+	r2.RequestURI = ""
+	s.cfg.upstream.ServeHTTP(w, r2)
+	return true
 }

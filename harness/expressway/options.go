@@ -4,7 +4,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
+	"time"
 
 	"example.com/cutover/harness/httpx"
 )
@@ -28,6 +30,12 @@ type config struct {
 	paddedOnly  bool
 	realm       string
 	statusRules []httpx.StatusRule
+
+	// OAuth (MRA sign-in with UCM tokens)
+	clock     func() time.Time
+	validate  func(token string, now time.Time) (string, error)
+	upstream  http.Handler
+	refreshOn bool
 }
 
 // defaultConfig is a healthy edge for example.com: _cisco-uds resolves to
@@ -40,8 +48,10 @@ func defaultConfig() config {
 			{Name: "_cisco-uds", Servers: []Target{{Priority: 1, Weight: 1, Port: 8443, Address: "ucm1.example.com"}}},
 			{Name: "_cuplogin", Servers: []Target{{Priority: 1, Weight: 1, Port: 8443, Address: "imp1.example.com"}}},
 		},
-		realm: "Cisco-Edge",
-		omit:  map[string]bool{},
+		realm:     "Cisco-Edge",
+		omit:      map[string]bool{},
+		clock:     time.Now,
+		refreshOn: true,
 	}
 }
 
@@ -156,4 +166,50 @@ func WithStatus(pathPrefix string, code int) Option {
 		c.statusRules = append(c.statusRules, httpx.StatusRule{Prefix: pathPrefix, Code: code})
 		return nil
 	}
+}
+
+// WithClock sets the time source tokens are judged by; default time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("nil clock")
+		}
+		c.clock = now
+		return nil
+	}
+}
+
+// WithTokenValidator accepts UCM's self-describing access tokens as
+// "Authorization: Bearer" on get_edge_config ("Authorize by OAuth token
+// with refresh"); validate is oauth.Server.Validator. Default: Basic only.
+func WithTokenValidator(validate func(token string, now time.Time) (user string, err error)) Option {
+	return func(c *config) error {
+		if validate == nil {
+			return errors.New("nil token validator")
+		}
+		c.validate = validate
+		return nil
+	}
+}
+
+// WithOAuthUpstream serves the MRA OAuth paths /<b64 D>/authorize and
+// /<b64 D>/token by handing them to UCM's OAuth handler (oauth.Server) as
+// /ssosp/oauth/authorize and /ssosp/oauth/token, the hop Expressway-C
+// makes to UCM. Default: those paths are not served.
+func WithOAuthUpstream(h http.Handler) Option {
+	return func(c *config) error {
+		if h == nil {
+			return errors.New("nil OAuth upstream")
+		}
+		c.upstream = h
+		return nil
+	}
+}
+
+// OAuthRefreshOff is a fault: "Authorize by OAuth token with refresh"
+// set to Off (product default On). Bearer tokens are refused on
+// get_edge_config, and the code and refresh_token grants over MRA answer
+// unsupported_response_type / unsupported_grant_type.
+func OAuthRefreshOff() Option {
+	return func(c *config) error { c.refreshOn = false; return nil }
 }
