@@ -4,7 +4,7 @@
 GO          ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 REPORT      ?= out
-FUZZTIME    ?= 3s
+FUZZTIME    ?= 5000x
 REPEAT      ?= 20
 
 .PHONY: run test check lint unit selftest repeat fuzz lab

@@ -26,6 +26,8 @@ fi
 NAMED=$(command -v named || echo /usr/sbin/named)
 
 work=$(mktemp -d)
+# The lab runs keep their authentication budget here, not in ~/.cache.
+export CUTOVER_STATE_DIR="$work/state"
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done

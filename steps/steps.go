@@ -174,10 +174,18 @@ func (r *Registry) checkError(ctx context.Context, err error) error {
 	return checkError{msg: msg, err: err}
 }
 
-// Attach adds redacted text evidence to the current step.
+// MaxEvidence caps one piece of evidence (64 KiB): a site that answers
+// with thousands of records must not fill the reports.
+const MaxEvidence = 64 << 10
+
+// Attach adds redacted text evidence to the current step, at most
+// MaxEvidence bytes of it.
 func Attach(ctx context.Context, name, body string) context.Context {
 	if w := WorldFrom(ctx); w != nil {
 		body = w.T.Redact(body)
+	}
+	if len(body) > MaxEvidence {
+		body = strings.ToValidUTF8(body[:MaxEvidence], "") + fmt.Sprintf("\n… (%d more bytes not kept)\n", len(body)-MaxEvidence)
 	}
 	return godog.Attach(ctx, godog.Attachment{FileName: name, MediaType: "text/plain", Body: []byte(body)})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -16,6 +17,7 @@ import (
 	"example.com/cutover/harness/fakesite"
 	"example.com/cutover/harness/report"
 	"example.com/cutover/harness/runner"
+	"example.com/cutover/harness/target"
 )
 
 func newRunCmd() *cobra.Command {
@@ -23,6 +25,7 @@ func newRunCmd() *cobra.Command {
 		targetSpec, tags, reportDir string
 		concurrency, repeat         int
 		seed                        int64
+		resetAuth                   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -41,13 +44,21 @@ Exit status: 0 all selected checks passed, 1 a check failed (or, with
 				return usageErr("--repeat must be at least 1, got %d", repeat)
 			}
 			ctx := cmd.Context()
+			if resetAuth {
+				if err := resetAuthBudget(targetSpec); err != nil {
+					return configErr(err)
+				}
+			}
 			t, err := runner.Open(ctx, targetSpec, fakesite.Options{})
 			if err != nil {
 				return configErr(err)
 			}
 			defer t.Close()
 			out := cmd.OutOrStdout()
-			var runs []*report.Run
+			// Only each check's verdicts are kept across repeats, and the
+			// last run: memory does not grow with --repeat.
+			history := verdictHistory{}
+			var last *report.Run
 			for i := 0; i < repeat; i++ {
 				dir := reportDir
 				if repeat > 1 && dir != "" {
@@ -64,12 +75,12 @@ Exit status: 0 all selected checks passed, 1 a check failed (or, with
 					}
 					return &exitError{code: exitConfig, err: err}
 				}
-				runs = append(runs, r)
+				history.add(r)
+				last = r
 				if ctx.Err() != nil {
 					return &exitError{code: exitConfig, err: fmt.Errorf("interrupted")}
 				}
 			}
-			last := runs[len(runs)-1]
 			if err := report.WriteSummary(out, last); err != nil {
 				return err
 			}
@@ -77,7 +88,7 @@ Exit status: 0 all selected checks passed, 1 a check failed (or, with
 				fmt.Fprintf(out, "reports: %s (junit.xml, cucumber.json, report.html)\n", reportDir)
 			}
 			if repeat > 1 {
-				changed := changedVerdicts(runs)
+				changed := history.changed()
 				fmt.Fprintf(out, "repeat: %d runs, %d check(s) changed verdict\n", repeat, len(changed))
 				for _, c := range changed {
 					fmt.Fprintf(out, "  FLAKY %s\n", c)
@@ -99,22 +110,39 @@ Exit status: 0 all selected checks passed, 1 a check failed (or, with
 	f.IntVar(&concurrency, "concurrency", 4, "scenarios run at once")
 	f.IntVar(&repeat, "repeat", 1, "run the suite N times and report checks whose verdict changed")
 	f.Int64Var(&seed, "seed", 0, "shuffle scenario order with this seed, +1 per repeat (0: file order)")
+	f.BoolVar(&resetAuth, "reset-auth-budget", false, "forget the authentication failures remembered for this lab target (only when the lockout window is over or the lockout was cleared)")
 	return cmd
 }
 
-// changedVerdicts lists the checks whose status was not the same in every run.
-func changedVerdicts(runs []*report.Run) []string {
-	seen := map[string]map[report.Status]int{}
-	for _, r := range runs {
-		for _, c := range r.Checks {
-			if seen[c.ID] == nil {
-				seen[c.ID] = map[report.Status]int{}
-			}
-			seen[c.ID][c.Status]++
-		}
+// resetAuthBudget forgets a lab target's remembered authentication
+// failures (target.StateFile).
+func resetAuthBudget(spec string) error {
+	if spec == runner.BuiltinEmbedded || spec == runner.BuiltinContainers || spec == "" {
+		return nil // the fakes keep no state
 	}
+	site, err := target.LoadFile(spec, os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	return target.ResetAuthState(target.DefaultStateDir(), site)
+}
+
+// verdictHistory counts each check's verdicts across repeats.
+type verdictHistory map[string]map[report.Status]int
+
+func (h verdictHistory) add(r *report.Run) {
+	for _, c := range r.Checks {
+		if h[c.ID] == nil {
+			h[c.ID] = map[report.Status]int{}
+		}
+		h[c.ID][c.Status]++
+	}
+}
+
+// changed lists the checks whose verdict was not the same in every run.
+func (h verdictHistory) changed() []string {
 	var out []string
-	for id, st := range seen {
+	for id, st := range h {
 		if len(st) > 1 {
 			var parts []string
 			for s, n := range st {

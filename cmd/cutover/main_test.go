@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,6 +18,19 @@ import (
 
 	"example.com/cutover/harness/report"
 )
+
+// TestMain keeps the authentication state of lab runs in a directory of
+// the test's own: the user's cache is never touched.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "cutover-state-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("CUTOVER_STATE_DIR", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 func cutover(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -209,10 +223,52 @@ func TestLabModeAgainstFakes(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("lab run against the fakes: exit %d\n%s\n%s", code, out, errs)
 	}
-	b, _ := os.ReadFile(file)
+
+	// The same lab with the default budget of 2 authentication failures:
+	// six runs in a row send DISC-09's bad-credential probe twice; the
+	// others could not test it and say why.
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict := filepath.Join(dir, "strict.yaml")
+	if err := os.WriteFile(strict, []byte(strings.Replace(string(b), "max_auth_failures: 1000", "max_auth_failures: 2", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "strict.ca.pem"), mustRead(t, strings.TrimSuffix(file, ".yaml")+".ca.pem"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	for i := 0; i < 6; i++ {
+		rep := filepath.Join(dir, fmt.Sprintf("run%d", i))
+		code, out, errs := cutover(t, "run", "--target", strict, "--tags", "@DISC-09", "--report", rep)
+		switch {
+		case code == 0:
+			sent++
+		case strings.Contains(string(mustRead(t, filepath.Join(rep, "results.json"))), "safety limit reached"):
+		default:
+			t.Fatalf("run %d: exit %d\n%s\n%s", i+1, code, out, errs)
+		}
+	}
+	if sent != 2 {
+		t.Fatalf("six runs sent the probe %d times, want max_auth_failures = 2", sent)
+	}
+	if code, out, errs := cutover(t, "run", "--target", strict, "--tags", "@DISC-09", "--reset-auth-budget"); code != 0 {
+		t.Fatalf("after --reset-auth-budget: exit %d\n%s\n%s", code, out, errs)
+	}
+	b, _ = os.ReadFile(file)
 	for _, v := range env {
 		if strings.Contains(string(b), v) {
 			t.Errorf("the target file contains a password")
 		}
 	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

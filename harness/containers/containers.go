@@ -149,7 +149,7 @@ func (l *Launcher) Launch(ctx context.Context, p *fakesite.Plan, reg *fakesite.R
 	out := &fakesite.Launched{Addrs: map[string]string{}, Close: func() error {
 		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		_, err := d.removeByLabels(cctx, own.labels())
+		_, err := d.removeByLabels(cctx, own.labels(), 15*time.Second)
 		return err
 	}}
 	defer func() {

@@ -112,7 +112,7 @@ func (o owner) labels() map[string]string {
 // removeByLabels force-removes every container, then every network, that
 // carries all the labels: one run's resources. Missing ones are fine
 // (another cleanup got there first).
-func (d *docker) removeByLabels(ctx context.Context, labels map[string]string) (int, error) {
+func (d *docker) removeByLabels(ctx context.Context, labels map[string]string, patience time.Duration) (int, error) {
 	f := client.Filters{}
 	for k, v := range labels {
 		f.Add("label", k+"="+v)
@@ -128,6 +128,15 @@ func (d *docker) removeByLabels(ctx context.Context, labels map[string]string) (
 	)
 	for _, c := range cs.Items {
 		wg.Go(func() {
+			// Disconnect first, while the container exists: an engine that
+			// drops a container's endpoints during a force removal can
+			// leave one behind, and the network then never goes
+			// (moby/moby#42119).
+			if c.NetworkSettings != nil {
+				for name := range c.NetworkSettings.Networks {
+					_, _ = d.cli.NetworkDisconnect(ctx, name, client.NetworkDisconnectOptions{Container: c.ID, Force: true})
+				}
+			}
 			_, err := d.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 			if err != nil && !cerrdefs.IsNotFound(err) {
 				mu.Lock()
@@ -142,7 +151,7 @@ func (d *docker) removeByLabels(ctx context.Context, labels map[string]string) (
 		return len(cs.Items), errors.Join(append(errs, fmt.Errorf("containers: list networks: %w", err))...)
 	}
 	for _, n := range ns.Items {
-		if _, err := d.cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
+		if err := d.removeNetwork(ctx, n.ID, patience); err != nil {
 			errs = append(errs, fmt.Errorf("containers: remove network %s: %w", n.Name, err))
 		}
 	}
@@ -192,7 +201,9 @@ func (d *docker) sweep(ctx context.Context, host string) (int, error) {
 		errs  []error
 	)
 	for run := range dead {
-		n, err := d.removeByLabels(ctx, map[string]string{LabelManaged: "true", LabelHost: host, LabelRun: run})
+		// A dead run's network the engine will not let go of (a leaked
+		// endpoint) is not worth more than a second of every start.
+		n, err := d.removeByLabels(ctx, map[string]string{LabelManaged: "true", LabelHost: host, LabelRun: run}, time.Second)
 		total += n
 		errs = append(errs, err)
 	}
@@ -236,4 +247,35 @@ func Leftovers(ctx context.Context, runID string) ([]string, error) {
 		out = append(out, "network "+n.Name)
 	}
 	return out, nil
+}
+
+// removeNetwork removes a network once nothing is attached to it. A
+// container removed a moment ago can leave its endpoint behind for a short
+// while (the engine releases it after ContainerRemove returns): whatever is
+// still attached is disconnected, and the removal is tried again for at
+// most patience.
+func (d *docker) removeNetwork(ctx context.Context, id string, patience time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, patience)
+	defer cancel()
+	for {
+		_, err := d.cli.NetworkRemove(ctx, id, client.NetworkRemoveOptions{})
+		if err == nil || cerrdefs.IsNotFound(err) {
+			return nil
+		}
+		if !strings.Contains(err.Error(), "active endpoints") {
+			return err
+		}
+		info, ierr := d.cli.NetworkInspect(ctx, id, client.NetworkInspectOptions{})
+		if ierr != nil {
+			return errors.Join(err, ierr)
+		}
+		for c := range info.Network.Containers {
+			_, _ = d.cli.NetworkDisconnect(ctx, id, client.NetworkDisconnectOptions{Container: c, Force: true})
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

@@ -66,6 +66,7 @@ type Client struct {
 	server  string
 	timeout time.Duration
 	udpSize uint16
+	before  func(ctx context.Context, network, server string) error
 }
 
 // Option configures a Client.
@@ -87,6 +88,13 @@ func WithTimeout(d time.Duration) Option {
 // they do for a plain stub resolver.
 func WithUDPSize(n uint16) Option {
 	return func(c *Client) { c.udpSize = n }
+}
+
+// WithBefore calls f before every datagram or connection the client sends
+// (a UDP query, the TCP retry, each of A and AAAA): a rate limiter that
+// must count packets, not lookups. An error from f is the exchange's.
+func WithBefore(f func(ctx context.Context, network, server string) error) Option {
+	return func(c *Client) { c.before = f }
 }
 
 // New returns a client for server ("ip:port").
@@ -169,6 +177,11 @@ func (c *Client) roundTrip(ctx context.Context, network string, q *dns.Msg) (*An
 			return fmt.Errorf("dnsclient: %s %s: %s %s %s: %w (%w)", qn.Name, typeString(qn.Qtype), network, op, c.server, err, cerr)
 		}
 		return fmt.Errorf("dnsclient: %s %s: %s %s %s: %w", qn.Name, typeString(qn.Qtype), network, op, c.server, err)
+	}
+	if c.before != nil {
+		if err := c.before(ctx, network, c.server); err != nil {
+			return nil, fail("send", err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()

@@ -33,6 +33,8 @@ type Query struct {
 	Type      uint16 // question type, e.g. dns.TypeSRV
 	Transport string // "udp" or "tcp"
 	Truncated bool   // the reply had TC set
+	// At is when the query arrived.
+	At time.Time
 }
 
 // Server is a running fake. Its methods are safe for concurrent use.
@@ -224,7 +226,7 @@ func (s *Server) next() (drop bool) {
 }
 
 func (s *Server) serveDNS(w dns.ResponseWriter, req *dns.Msg) {
-	q := Query{Transport: "udp"}
+	q := Query{Transport: "udp", At: time.Now()}
 	if _, ok := w.RemoteAddr().(*net.TCPAddr); ok {
 		q.Transport = "tcp"
 	}

@@ -95,6 +95,8 @@ type UDSSettings struct {
 	DevicesOpen       bool     `yaml:"devices_open,omitempty" json:"devices_open,omitempty"`
 	Realm             string   `yaml:"realm,omitempty" json:"realm,omitempty"`
 	WrongHomeCluster  string   `yaml:"wrong_home_cluster,omitempty" json:"wrong_home_cluster,omitempty"`
+	// ExtraNodes are listed by /cucm-uds/servers beside the cluster's own.
+	ExtraNodes []string `yaml:"extra_nodes,omitempty" json:"extra_nodes,omitempty"`
 }
 
 func udsKind() Kind {
@@ -121,7 +123,7 @@ func udsKind() Kind {
 				}
 				users = append(users, ucm.User{Username: su.Username, Email: su.Email, Password: su.Password, HomeCluster: cl.Publisher(), Devices: devs})
 			}
-			opts := []ucm.Option{ucm.WithHostname(env.Host.Name), ucm.WithPort(svc.Port), ucm.WithClusterNodes(nodes...), ucm.WithUsers(users...)}
+			opts := []ucm.Option{ucm.WithHostname(env.Host.Name), ucm.WithPort(svc.Port), ucm.WithClusterNodes(append(slices.Clone(nodes), u.ExtraNodes...)...), ucm.WithUsers(users...)}
 			for _, name := range u.HideUsers {
 				opts = append(opts, ucm.HideUser(name))
 			}

@@ -41,7 +41,7 @@ func discoveryFaults() []Fault {
 		{Name: "uds-srv-visible-outside", Kills: []string{"DISC-03", "DISC-17"},
 			Description: "_cisco-uds._tcp is resolvable from the public DNS (split DNS broken)",
 			apply:       copyRecords(ZoneInside, ZoneOutside, uds)},
-		{Name: "edge-target-ip", Kills: []string{"DISC-02", "DISC-04", "DISC-09", "DISC-17", "DISC-18", "DISC-19"},
+		{Name: "edge-target-ip", Kills: []string{"DISC-02", "DISC-04", "DISC-09", "DISC-10", "DISC-17", "DISC-18", "DISC-19"},
 			Description: "the _collab-edge target is an IP address written as a name (127.0.2.1.)",
 			apply: func(p *Plan) error {
 				h, err := p.Host(expe)
@@ -69,6 +69,9 @@ func discoveryFaults() []Fault {
 		{Name: "uds-node-dead", Kills: []string{"DISC-07", "DISC-12"},
 			Description: "ucm3, listed by /cucm-uds/servers, does not answer",
 			apply:       down(ucm3)},
+		{Name: "uds-servers-foreign-node", Kills: []string{"DISC-07", "DISC-16", "DISC-20"},
+			Description: "/cucm-uds/servers lists a node outside the site (the IP address 198.51.100.7): clients would connect to it",
+			apply:       every(KindUDS, func(u *UDSSettings) { u.ExtraNodes = append(u.ExtraNodes, "198.51.100.7") })},
 		{Name: "uds-devices-open", Kills: []string{"DISC-08"},
 			Description: "/cucm-uds/user/U/devices answers without authentication",
 			apply:       every(KindUDS, func(u *UDSSettings) { u.DevicesOpen = true })},

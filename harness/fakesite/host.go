@@ -81,7 +81,7 @@ func (e *Env) network(ctx context.Context) (*target.Target, error) {
 			ConnectTo: e.Plan.Net.ConnectTo,
 			Limits:    target.Limits{Timeout: target.Duration(e.Timeout())},
 		}
-		e.net = target.New(site)
+		e.net = target.New(site, target.Unbounded())
 	})
 	return e.net, nil
 }

@@ -39,7 +39,9 @@ func Open(ctx context.Context, spec string, o fakesite.Options) (*target.Target,
 			return nil, err
 		}
 		if !site.Fake() {
-			return target.New(site), nil
+			// A lab site: the authentication failures the suite causes
+			// there are remembered across runs for the lockout window.
+			return target.New(site, target.WithAuthState(target.DefaultStateDir())), nil
 		}
 		kind = site.Kind
 		for i, f := range site.Fakes.Faults {

@@ -47,6 +47,12 @@ func Run(ctx context.Context, o Options) (*report.Run, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
 	}
+	// limits.run_timeout bounds the whole run, whatever the site does.
+	if d := o.Target.RunTimeout(); d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
 	var cucumber bytes.Buffer
 	format := "cucumber"
 	if o.ReportDir != "" {

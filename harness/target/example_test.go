@@ -125,9 +125,10 @@ func ExampleTarget_Redact() {
 	// body: [REDACTED] [REDACTED]
 }
 
-// Deliberate bad-credential probes are budgeted by limits.max_auth_failures
-// (default 2): past it the probe must not be sent.
-func ExampleTarget_SpendAuthFailure() {
+// A deliberate bad-credential probe is sent at most once per host in a
+// process (a repeat gets the first answer), and only while the host's
+// failure budget (limits.max_auth_failures in the lockout window) allows.
+func ExampleProbe() {
 	site, err := target.Load("site.yaml", []byte(siteYAML), lookup(map[string]string{"CUTOVER_PASSWORD_ALICE": "s3cret-alice"}))
 	if err != nil {
 		fmt.Println(err)
@@ -135,14 +136,19 @@ func ExampleTarget_SpendAuthFailure() {
 	}
 	t := target.New(site)
 	defer t.Close()
-	for i := 1; i <= 3; i++ {
-		err := t.SpendAuthFailure()
-		fmt.Printf("probe %d: %v (safety limit: %v)\n", i, err, errors.Is(err, target.ErrSafetyLimit))
+	sent := 0
+	probe := func(context.Context) (string, error) { sent++; return "401 Basic realm=\"Cisco-Edge\"", nil }
+	for i := 1; i <= 2; i++ {
+		got, err := target.Probe(context.Background(), t, "expe1.example.com", "get_edge_config", probe)
+		fmt.Printf("run %d: %q %v\n", i, got, err)
 	}
+	_, err = target.Probe(context.Background(), t, "expe1.example.com", "another probe", probe)
+	_, err = target.Probe(context.Background(), t, "expe1.example.com", "a third probe", probe)
+	fmt.Println("sent:", sent, "third:", errors.Is(err, target.ErrSafetyLimit), errors.Is(err, target.ErrNotTested))
 	// Output:
-	// probe 1: <nil> (safety limit: false)
-	// probe 2: <nil> (safety limit: false)
-	// probe 3: target: safety limit reached: limits.max_auth_failures is 2; not sending bad credentials again (safety limit: true)
+	// run 1: "401 Basic realm=\"Cisco-Edge\"" <nil>
+	// run 2: "401 Basic realm=\"Cisco-Edge\"" <nil>
+	// sent: 2 third: true true
 }
 
 // A client inside resolves ucm1.example.com through the inside resolver and

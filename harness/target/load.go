@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ErrConfig marks every target-file problem: the CLI maps it to exit 2.
@@ -224,8 +225,11 @@ func (v *validator) validate() {
 			v.fail(p+".password_env", "required: the name of the environment variable holding the password (never the password itself)")
 		default:
 			pw, ok := v.env(u.PasswordEnv)
-			if !ok || pw == "" {
+			switch {
+			case !ok:
 				v.fail(p+".password_env", "environment variable %s is not set", u.PasswordEnv)
+			case pw == "":
+				v.fail(p+".password_env", "environment variable %s is empty", u.PasswordEnv)
 			}
 			s.Users[i].Password = pw
 		}
@@ -285,14 +289,32 @@ func (v *validator) limits(lab bool) {
 	if lab && l.RPS == 0 && v.doc.Line(v.prefix+"limits.rps") == 0 {
 		l.RPS = 5
 	}
+	if l.RPSPerHost < 0 {
+		v.fail("limits.rps_per_host", "must not be negative, got %v", l.RPSPerHost)
+	}
 	if l.MaxAuthFailures < 0 {
 		v.fail("limits.max_auth_failures", "must not be negative, got %d", l.MaxAuthFailures)
 	}
 	if l.MaxAuthFailures == 0 && v.doc.Line(v.prefix+"limits.max_auth_failures") == 0 {
 		l.MaxAuthFailures = 2
 	}
+	if l.LockoutWindow == 0 {
+		l.LockoutWindow = Duration(DefaultLockoutWindow)
+	}
 	if l.Timeout == 0 {
 		l.Timeout = Duration(10e9)
+	}
+	if l.RunTimeout == 0 {
+		l.RunTimeout = Duration(30 * time.Minute)
+		if !lab {
+			l.RunTimeout = Duration(5 * time.Minute)
+		}
+	}
+	if l.MaxTargets < 0 {
+		v.fail("limits.max_targets", "must not be negative, got %d", l.MaxTargets)
+	}
+	if l.MaxTargets == 0 {
+		l.MaxTargets = 20
 	}
 }
 

@@ -2,6 +2,7 @@ package target_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,5 +175,38 @@ func TestEmbeddedKindNeedsNothingElse(t *testing.T) {
 	}
 	if s.Kind != target.KindEmbedded || len(s.Fakes.Faults) != 1 {
 		t.Fatalf("got %+v", s)
+	}
+}
+
+// BenchmarkLoadManyErrors: a target file of nearly 1 MiB with about
+// 40,000 errors is rejected in one pass (positions are indexed once, not
+// searched per error). Run with -bench LoadManyErrors; the README quotes it.
+func BenchmarkLoadManyErrors(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("domains:\n  services: example.com\nusers:\n")
+	for i := 0; sb.Len() < 1<<20-200; i++ {
+		fmt.Fprintf(&sb, "  - {username: u%d, email: bad%d, home_cluster: none}\n", i, i)
+	}
+	data := []byte(sb.String())
+	b.ReportMetric(float64(len(data)), "bytes")
+	for b.Loop() {
+		_, err := target.Load("big.yaml", data, env(nil))
+		var le *target.LoadError
+		if !errors.As(err, &le) || len(le.Errs) < 40000 {
+			b.Fatalf("want over 40,000 errors, got %d", len(le.Errs))
+		}
+	}
+}
+
+// TestFIFOIsRefusedAtOnce: a FIFO named as the target file is refused
+// before it is opened (opening it would block until a writer came).
+func TestFIFOIsRefusedAtOnce(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "site.yaml")
+	if err := mkfifo(fifo); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	_, err := target.LoadFile(fifo, env(nil))
+	if !errors.Is(err, target.ErrConfig) || !strings.Contains(err.Error(), fifo+": not a regular file") {
+		t.Fatalf("want %s: not a regular file, got %v", fifo, err)
 	}
 }

@@ -231,14 +231,27 @@ type TLS struct {
 
 // Limits keep a lab run safe against production.
 type Limits struct {
-	// RPS caps requests per second to the site (DNS and HTTP). 0: no cap.
+	// RPS caps what the suite sends to the site per second, in total:
+	// every DNS datagram, connection and request counts. 0: no cap.
 	// Default for lab targets 5.
 	RPS float64 `yaml:"rps,omitempty"`
-	// MaxAuthFailures caps deliberate bad-credential probes in one run, so
-	// the suite stops before a lockout. Default 2.
+	// RPSPerHost caps it per host (resolver, node). Default: RPS.
+	RPSPerHost float64 `yaml:"rps_per_host,omitempty"`
+	// MaxAuthFailures caps the authentication failures the suite may cause
+	// on one host within LockoutWindow, across runs: a test user's
+	// credential refused, or a deliberate bad-credential probe. Default 2,
+	// below Expressway-E's lockout after more than 5.
 	MaxAuthFailures int `yaml:"max_auth_failures,omitempty"`
+	// LockoutWindow is how long the product remembers failures. Default 10m.
+	LockoutWindow Duration `yaml:"lockout_window,omitempty"`
 	// Timeout bounds every single network call. Default 10s.
 	Timeout Duration `yaml:"timeout,omitempty"`
+	// RunTimeout bounds a whole run: past it the checks still running are
+	// reported as not tested. Default 30m (lab), 5m (fakes).
+	RunTimeout Duration `yaml:"run_timeout,omitempty"`
+	// MaxTargets caps the SRV targets, nodes and servers followed from one
+	// answer of the site. Default 20.
+	MaxTargets int `yaml:"max_targets,omitempty"`
 }
 
 // ConnectTo sends connections for From to To instead, after From's name was

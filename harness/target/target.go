@@ -8,12 +8,10 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"example.com/cutover/harness/clock"
 	"example.com/cutover/harness/connectproxy"
@@ -29,52 +27,69 @@ const (
 	Outside Where = "outside"
 )
 
-// ErrSafetyLimit is returned instead of sending a request that would break a
-// safety limit of the target file (e.g. one more bad-credential probe).
-var ErrSafetyLimit = errors.New("target: safety limit reached")
-
 // Target is the running view of a Site that checks use: per-vantage DNS and
 // HTTP clients that honour timeouts, the connect_to map, the rate limit and
-// the trust store, plus redaction of every secret the site holds.
+// the trust store; the site boundary (nothing outside the site is dialled,
+// credentials go only to hosts the target names); the authentication
+// guard (never past a lockout threshold); and redaction of every form of
+// every secret the site holds.
 type Target struct {
 	Site *Site
 	// Clock is the site's time; nil is the real time. The fake sites share
 	// theirs with the fakes.
 	Clock *clock.Clock
 
-	limiter      *rate.Limiter
-	authFailures atomic.Int64
+	limit  *limiter
+	guard  *authGuard
+	bounds *boundary // nil: unbounded (a fake's own view of its network)
 
 	mu      sync.Mutex
 	http    map[Where]*http.Client
-	secrets []string
+	secrets secrets
+	redact  []string // secrets.list(), kept current by addSecretLocked
+	probes  map[string]*probeCall
 	closers []func() error
 	closed  bool
 }
 
+// Option tunes New.
+type Option func(*Target)
+
+// Unbounded makes a Target without the site boundary: a fake's own view of
+// the network it is part of, not a client's view of a site.
+func Unbounded() Option { return func(t *Target) { t.bounds = nil } }
+
+// WithAuthState keeps the authentication failures the suite causes in a
+// state file under dir (StateFile), so that processes in a row share the
+// failure budget for the lockout window. Without it the budget lives and
+// dies with the process (the fakes cannot lock anyone out).
+func WithAuthState(dir string) Option {
+	return func(t *Target) { t.guard.file = StateFile(dir, t.Site) }
+}
+
 // New makes a Target for a validated Site.
-func New(site *Site) *Target {
-	t := &Target{Site: site, http: map[Where]*http.Client{}}
-	if site.Limits.RPS > 0 {
-		burst := int(site.Limits.RPS)
-		if burst < 1 {
-			burst = 1
-		}
-		t.limiter = rate.NewLimiter(rate.Limit(site.Limits.RPS), burst)
-	}
+func New(site *Site, opts ...Option) *Target {
+	t := &Target{Site: site, http: map[Where]*http.Client{}, probes: map[string]*probeCall{}}
+	t.limit = newLimiter(site.Limits)
+	t.guard = newAuthGuard(site.Limits, "", func() time.Time { return t.Now() })
+	t.bounds = newBoundary(site)
 	for _, u := range site.Users {
-		t.AddSecret(u.Password)
+		t.addSecret(u.Username, u.Password)
+	}
+	for _, o := range opts {
+		o(t)
 	}
 	return t
 }
 
-// AddSecret registers a value that must never appear in a report or log.
-func (t *Target) AddSecret(s string) {
-	if len(s) < 3 {
-		return
-	}
+// AddSecret registers a value that must never appear in a report or log
+// (a token minted during the run), in every form it may take.
+func (t *Target) AddSecret(s string) { t.addSecret("", s) }
+
+func (t *Target) addSecret(user, s string) {
 	t.mu.Lock()
-	t.secrets = append(t.secrets, s)
+	t.secrets.add(user, s)
+	t.redact = t.secrets.list()
 	t.mu.Unlock()
 }
 
@@ -112,59 +127,29 @@ func (t *Target) Now() time.Time { return t.Clock.Now() }
 // Timeout bounds one network call.
 func (t *Target) Timeout() time.Duration { return t.Site.Limits.Timeout.D() }
 
-// Redact replaces every registered secret in s, and the value of any
-// Authorization-like header or bearer token, with [REDACTED].
+// RunTimeout bounds a whole run (limits.run_timeout).
+func (t *Target) RunTimeout() time.Duration { return t.Site.Limits.RunTimeout.D() }
+
+// Redact replaces every form of every registered secret in s, and the
+// value of any Authorization-like header, with [REDACTED].
 func (t *Target) Redact(s string) string {
 	t.mu.Lock()
-	secrets := t.secrets
+	forms := t.redact
 	t.mu.Unlock()
-	for _, sec := range secrets {
-		s = strings.ReplaceAll(s, sec, "[REDACTED]")
+	for _, f := range forms {
+		s = strings.ReplaceAll(s, f, "[REDACTED]")
 	}
 	return RedactHeaders(s)
 }
 
-// RedactHeaders blanks credentials in header-like text even when the secret
-// was never registered (tokens minted during a run).
-func RedactHeaders(s string) string {
-	var b strings.Builder
-	for _, line := range strings.SplitAfter(s, "\n") {
-		l := strings.ToLower(line)
-		for _, h := range []string{"authorization:", "proxy-authorization:", "cookie:", "set-cookie:"} {
-			if j := strings.Index(l, h); j >= 0 {
-				end := len(line)
-				if strings.HasSuffix(line, "\n") {
-					end--
-				}
-				line = line[:j+len(h)] + " [REDACTED]" + line[end:]
-				break
-			}
-		}
-		b.WriteString(line)
+// Follow caps a list the site handed over (SRV targets, a servers list) at
+// limits.max_targets: a site that answers with thousands of targets must
+// not make the run follow each. It reports whether the list was cut.
+func Follow[T any](t *Target, list []T) ([]T, bool) {
+	if n := t.Site.Limits.MaxTargets; n > 0 && len(list) > n {
+		return list[:n], true
 	}
-	return b.String()
-}
-
-// Wait blocks until the rate limit allows one more request.
-func (t *Target) Wait(ctx context.Context) error {
-	if t.limiter == nil {
-		return nil
-	}
-	if err := t.limiter.Wait(ctx); err != nil {
-		return fmt.Errorf("target: rate limit: %w", err)
-	}
-	return nil
-}
-
-// SpendAuthFailure reserves one deliberate authentication failure (a check
-// that sends bad credentials on purpose). Past limits.max_auth_failures it
-// returns ErrSafetyLimit and the probe must not be sent.
-func (t *Target) SpendAuthFailure() error {
-	n := t.authFailures.Add(1)
-	if max := int64(t.Site.Limits.MaxAuthFailures); n > max {
-		return fmt.Errorf("%w: limits.max_auth_failures is %d; not sending bad credentials again", ErrSafetyLimit, max)
-	}
-	return nil
+	return list, false
 }
 
 // Resolver returns the DNS server address of a vantage point.
@@ -175,33 +160,50 @@ func (t *Target) Resolver(w Where) string {
 	return t.Site.Vantage.Inside.Resolver
 }
 
-// DNS returns a DNS client as a client at w would use it.
+// DNS returns a DNS client as a client at w would use it: every datagram
+// and connection it sends waits for the rate limit.
 func (t *Target) DNS(w Where) *dnsclient.Client {
-	return dnsclient.New(t.Resolver(w), dnsclient.WithTimeout(t.Timeout()))
+	return dnsclient.New(t.Resolver(w), dnsclient.WithTimeout(t.Timeout()),
+		dnsclient.WithBefore(func(ctx context.Context, _, server string) error { return t.limit.wait(ctx, server) }))
 }
 
-// LookupSRV asks the vantage's resolver for an SRV RRset, rate-limited.
+// LookupSRV asks the vantage's resolver for an SRV RRset. At most
+// limits.max_targets records come back (the answer keeps them all).
 func (t *Target) LookupSRV(ctx context.Context, w Where, name string) ([]dnsclient.SRV, *dnsclient.Answer, error) {
-	if err := t.Wait(ctx); err != nil {
-		return nil, nil, err
-	}
-	return t.DNS(w).LookupSRV(ctx, name)
+	srvs, a, err := t.DNS(w).LookupSRV(ctx, name)
+	srvs, _ = Follow(t, srvs)
+	return srvs, a, t.resolverErr(w, err)
 }
 
-// LookupHost resolves a host name from w, rate-limited.
+// LookupHost resolves a host name from w.
 func (t *Target) LookupHost(ctx context.Context, w Where, host string) ([]netip.Addr, []string, error) {
-	if err := t.Wait(ctx); err != nil {
-		return nil, nil, err
-	}
-	return t.DNS(w).LookupHost(ctx, host)
+	addrs, cnames, err := t.DNS(w).LookupHost(ctx, host)
+	return addrs, cnames, t.resolverErr(w, err)
 }
 
-// ExchangeTCP asks over TCP only, rate-limited.
+// ExchangeTCP asks over TCP only.
 func (t *Target) ExchangeTCP(ctx context.Context, w Where, name string, qtype uint16) (*dnsclient.Answer, error) {
-	if err := t.Wait(ctx); err != nil {
-		return nil, err
+	a, err := t.DNS(w).ExchangeTCP(ctx, name, qtype)
+	return a, t.resolverErr(w, err)
+}
+
+// resolverErr marks a resolver that did not answer in time as a reason the
+// suite could not test: the site's records are unknown, not wrong.
+func (t *Target) resolverErr(w Where, err error) error {
+	if err != nil && IsTimeout(err) {
+		return fmt.Errorf("%w: the %s resolver %s did not answer within %s: %w", ErrNoAnswer, w, t.Resolver(w), t.Timeout(), err)
 	}
-	return t.DNS(w).ExchangeTCP(ctx, name, qtype)
+	return err
+}
+
+// IsTimeout reports whether err is a network call that ran out of time
+// (a socket deadline, a context deadline, an HTTP client timeout).
+func IsTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // HTTPClient returns the HTTP client of a client standing at w: names are
@@ -240,11 +242,55 @@ type limitedTransport struct {
 	next http.RoundTripper
 }
 
+// RoundTrip enforces, per request: the credential policy (verified TLS,
+// a host the target names), the authentication guard (no credential a
+// host refused before, nothing past its failure budget), the rate limit;
+// and records a refusal of a test user's credential (401, 403).
 func (l limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if err := l.t.Wait(r.Context()); err != nil {
+	ctx := r.Context()
+	host := r.URL.Hostname()
+	user, has := requestCredential(r)
+	probe := isProbe(ctx)
+	if has && l.t.bounds != nil {
+		if err := l.t.bounds.credential(r.URL.Scheme, host); err != nil {
+			return nil, fmt.Errorf("%w (%s's credential for %s)", err, user, r.URL.Redacted())
+		}
+	}
+	if has && !probe {
+		if err := l.t.guard.use(host, user); err != nil {
+			return nil, err
+		}
+	}
+	if err := l.t.limit.wait(ctx, host); err != nil {
 		return nil, err
 	}
-	return l.next.RoundTrip(r)
+	resp, err := l.next.RoundTrip(r)
+	if err == nil && has && !probe && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
+		l.t.guard.refused(host, user, fmt.Sprintf("%s %s answered %d", r.Method, r.URL.Path, resp.StatusCode))
+	}
+	return resp, err
+}
+
+// requestCredential names the credential a request carries: the Basic
+// user, the user the context names (a Bearer token's), or "a token".
+func requestCredential(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		h = r.Header.Get("Proxy-Authorization")
+	}
+	if h == "" && r.URL.User == nil {
+		return "", false
+	}
+	if u := credentialOf(r.Context()); u != "" {
+		return u, true
+	}
+	if u, _, ok := r.BasicAuth(); ok {
+		return u, true
+	}
+	if r.URL.User != nil {
+		return r.URL.User.Username(), true
+	}
+	return "a token", true
 }
 
 // ErrNoAddress means a host name did not resolve from the vantage point.
@@ -260,7 +306,12 @@ func (t *Target) DialContext(w Where) func(ctx context.Context, network, addr st
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		host, port, err := net.SplitHostPort(addr)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("target: dial %s: %w", addr, err)
+		}
+		if t.bounds != nil {
+			if err := t.bounds.dial(host); err != nil {
+				return nil, fmt.Errorf("%w (dialling %s from %s)", err, addr, w)
+			}
 		}
 		var addrs []netip.Addr
 		if a, err := netip.ParseAddr(host); err == nil {
@@ -275,6 +326,9 @@ func (t *Target) DialContext(w Where) func(ctx context.Context, network, addr st
 		var errs []error
 		for _, a := range addrs {
 			to := t.connectTo(host, a, port)
+			if err := t.limit.wait(ctx, host); err != nil {
+				return nil, err
+			}
 			var c net.Conn
 			var err error
 			if proxy != "" {
@@ -287,7 +341,11 @@ func (t *Target) DialContext(w Where) func(ctx context.Context, network, addr st
 			}
 			errs = append(errs, err)
 		}
-		return nil, fmt.Errorf("target: dial %s from %s: %w", addr, w, errors.Join(errs...))
+		err = fmt.Errorf("target: dial %s from %s: %w", addr, w, errors.Join(errs...))
+		if IsTimeout(err) {
+			err = fmt.Errorf("%w: %w", ErrNoAnswer, err)
+		}
+		return nil, err
 	}
 }
 

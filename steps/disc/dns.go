@@ -159,9 +159,6 @@ func sameOverTCP(ctx context.Context) (context.Context, error) {
 	var ev strings.Builder
 	for _, d := range w.T.Site.SignInDomains() {
 		for _, name := range discoveryRecords(w.Where, w.T.Site, d) {
-			if err := w.T.Wait(ctx); err != nil {
-				return ctx, err
-			}
 			udp, uerr := w.T.DNS(w.Where).Exchange(ctx, name, dns.TypeSRV)
 			tcp, terr := w.T.ExchangeTCP(ctx, w.Where, name, dns.TypeSRV)
 			fmt.Fprintf(&ev, ";; %s over UDP (then TCP on TC):\n%s\n;; over TCP:\n%s\n", name, answerText(udp, uerr), answerText(tcp, terr))

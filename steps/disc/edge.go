@@ -14,6 +14,7 @@ import (
 	"example.com/cutover/harness/dnsclient"
 	"example.com/cutover/harness/expressway"
 	"example.com/cutover/harness/pki"
+	"example.com/cutover/harness/target"
 	"example.com/cutover/steps"
 )
 
@@ -83,15 +84,24 @@ func edgeWrongCredentials(ctx context.Context) (context.Context, error) {
 	if st.edge == "" {
 		return ctx, errors.New("no Expressway-E found")
 	}
-	if err := w.T.SpendAuthFailure(); err != nil {
+	// The probe goes out at most once per host in this process, and only
+	// while the host's failure budget allows; repeats see its first answer.
+	type answer struct {
+		evidence string
+		err      error
+	}
+	res, err := target.Probe(ctx, w.T, st.edgeHost, "get_edge_config with a user that must not exist", func(ctx context.Context) (answer, error) {
+		b := make([]byte, 9)
+		_, _ = rand.Read(b)
+		_, e, err := edgeClient(w).GetEdgeConfig(ctx, "https://"+st.edge, w.T.Site.SignInDomains()[0],
+			expressway.Credentials{Username: w.T.Site.Discovery.UnknownUser, Password: "wrong-" + hex.EncodeToString(b)}, "_cisco-uds")
+		return answer{e.String(), err}, nil
+	})
+	if err != nil {
 		return ctx, err
 	}
-	b := make([]byte, 9)
-	_, _ = rand.Read(b)
-	_, e, err := edgeClient(w).GetEdgeConfig(ctx, "https://"+st.edge, w.T.Site.SignInDomains()[0],
-		expressway.Credentials{Username: w.T.Site.Discovery.UnknownUser, Password: "wrong-" + hex.EncodeToString(b)}, "_cisco-uds")
-	st.badCredsErr = err
-	return steps.Attach(ctx, "get_edge_config with wrong credentials", e.String()), nil
+	st.badCredsErr = res.err
+	return steps.Attach(ctx, "get_edge_config with wrong credentials", res.evidence), nil
 }
 
 func answer401(ctx context.Context, realm string) error {

@@ -13,6 +13,7 @@ import (
 	"example.com/cutover/harness/httpauth"
 	"example.com/cutover/harness/httpx"
 	"example.com/cutover/harness/pki"
+	"example.com/cutover/harness/target"
 	"example.com/cutover/harness/ucm"
 	"example.com/cutover/steps"
 )
@@ -133,7 +134,11 @@ func everyListedNodeAnswers(ctx context.Context) (context.Context, error) {
 			f.Add("%s/cucm-uds/servers: want the node list, got %v", base(p, cl.Port()), err)
 			continue
 		}
-		for _, n := range st.servers[p] {
+		nodes, cut := target.Follow(w.T, st.servers[p])
+		if cut {
+			fmt.Fprintf(&ev, "%s lists %d nodes; the first %d are followed (limits.max_targets)\n", p, len(st.servers[p]), len(nodes))
+		}
+		for _, n := range nodes {
 			// A listed node serves UDS on its cluster's port.
 			v, e, err := c.Version(ctx, base(n, cl.Port()))
 			ev.WriteString(e.String() + "\n")

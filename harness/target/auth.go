@@ -1,0 +1,267 @@
+package target
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultLockoutWindow is how long a product remembers authentication
+// failures: Expressway-E blocks a source for 10 minutes after more than 5
+// MRA failures (Cisco Expressway administrator guide, "Configuring
+// authentication"; unconfirmed for UCM).
+const DefaultLockoutWindow = 10 * time.Minute
+
+// authEvent is one authentication failure the suite caused on a host: a
+// test user's credential refused, or a deliberate bad-credential probe.
+type authEvent struct {
+	Host string    `json:"host"`
+	User string    `json:"user,omitempty"`
+	Kind string    `json:"kind"` // "refused" or "probe"
+	At   time.Time `json:"at"`
+	Why  string    `json:"why,omitempty"`
+}
+
+// authGuard keeps the suite below every account-lockout threshold. It
+// counts each failure per host, for every capability, user and repeat, and
+// for a lab target it keeps them in a small state file so that runs in a
+// row share the budget for the product's lockout window.
+type authGuard struct {
+	max    int
+	window time.Duration
+	now    func() time.Time
+	file   string // "" keeps the state in memory only
+
+	mu     sync.Mutex
+	events []authEvent
+}
+
+func newAuthGuard(l Limits, file string, now func() time.Time) *authGuard {
+	w := l.LockoutWindow.D()
+	if w <= 0 {
+		w = DefaultLockoutWindow
+	}
+	return &authGuard{max: l.MaxAuthFailures, window: w, now: now, file: file}
+}
+
+// StateFile names the file that carries a lab target's authentication
+// failures across processes: one per target file and site name, under dir
+// (DefaultStateDir).
+func StateFile(dir string, site *Site) string {
+	id := site.Name
+	if site.File != "" {
+		if abs, err := filepath.Abs(site.File); err == nil {
+			id = abs + "\x00" + site.Name
+		}
+	}
+	sum := sha256.Sum256([]byte(id))
+	return filepath.Join(dir, "auth-"+hex.EncodeToString(sum[:8])+".json")
+}
+
+// DefaultStateDir is $CUTOVER_STATE_DIR, else the user's cache directory
+// (on Linux ~/.cache/cutover).
+func DefaultStateDir() string {
+	if d := os.Getenv("CUTOVER_STATE_DIR"); d != "" {
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "cutover")
+	}
+	return filepath.Join(os.TempDir(), "cutover")
+}
+
+// ResetAuthState forgets a lab target's remembered failures (cutover run
+// --reset-auth-budget): for when the operator knows the window is over or
+// the lockout was cleared on the product.
+func ResetAuthState(dir string, site *Site) error {
+	err := os.Remove(StateFile(dir, site))
+	if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("target: reset auth budget: %w", err)
+	}
+	return nil
+}
+
+// loadLocked merges the state file (another process's failures) into the
+// events and forgets those older than the window.
+func (g *authGuard) loadLocked() {
+	if g.file != "" {
+		if b, err := os.ReadFile(g.file); err == nil {
+			var disk []authEvent
+			if json.Unmarshal(b, &disk) == nil {
+				for _, e := range disk {
+					if !g.hasLocked(e) {
+						g.events = append(g.events, e)
+					}
+				}
+			}
+		}
+	}
+	cut := g.now().Add(-g.window)
+	kept := g.events[:0]
+	for _, e := range g.events {
+		if e.At.After(cut) {
+			kept = append(kept, e)
+		}
+	}
+	g.events = kept
+}
+
+func (g *authGuard) hasLocked(e authEvent) bool {
+	for _, x := range g.events {
+		if x.Host == e.Host && x.User == e.User && x.Kind == e.Kind && x.At.Equal(e.At) {
+			return true
+		}
+	}
+	return false
+}
+
+// saveLocked writes the events (atomically: a reader never sees half).
+func (g *authGuard) saveLocked() error {
+	if g.file == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(g.file), 0o700); err != nil {
+		return fmt.Errorf("target: auth state: %w", err)
+	}
+	b, err := json.MarshalIndent(g.events, "", "  ")
+	if err != nil {
+		return fmt.Errorf("target: auth state: %w", err)
+	}
+	tmp := g.file + ".tmp" + fmt.Sprint(os.Getpid())
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("target: auth state: %w", err)
+	}
+	if err := os.Rename(tmp, g.file); err != nil {
+		return fmt.Errorf("target: auth state: %w", err)
+	}
+	return nil
+}
+
+func (g *authGuard) failuresLocked(host string) int {
+	n := 0
+	for _, e := range g.events {
+		if e.Host == host {
+			n++
+		}
+	}
+	return n
+}
+
+// use says whether user's credential may be sent to host.
+func (g *authGuard) use(host, user string) error {
+	host = hostKey(host)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.loadLocked()
+	for _, e := range g.events {
+		if e.Host == host && e.User == user && e.Kind == "refused" {
+			return fmt.Errorf("%w: %s refused %s's credential at %s (%s); it is not sent again for %s",
+				ErrCredentialRefused, host, user, e.At.UTC().Format(time.RFC3339), e.Why, g.window)
+		}
+	}
+	if n := g.failuresLocked(host); n >= g.max {
+		return fmt.Errorf("%w: %d authentication failure(s) on %s in the last %s (limits.max_auth_failures is %d): no credential is sent there",
+			ErrSafetyLimit, n, host, g.window, g.max)
+	}
+	return nil
+}
+
+// refused records that host refused user's credential.
+func (g *authGuard) refused(host, user, why string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.loadLocked()
+	g.events = append(g.events, authEvent{Host: hostKey(host), User: user, Kind: "refused", At: g.now(), Why: why})
+	_ = g.saveLocked() // memory still holds it; the next run may send once more
+}
+
+// probe reserves one deliberate bad-credential probe on host.
+func (g *authGuard) probe(host string) error {
+	host = hostKey(host)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.loadLocked()
+	if n := g.failuresLocked(host); n+1 > g.max {
+		return fmt.Errorf("%w: %d authentication failure(s) on %s in the last %s, limits.max_auth_failures is %d: the bad-credential probe is not sent",
+			ErrSafetyLimit, n, host, g.window, g.max)
+	}
+	g.events = append(g.events, authEvent{Host: host, Kind: "probe", At: g.now()})
+	return g.saveLocked()
+}
+
+// hostKey is a host name as the guard counts it: lower case, no port.
+func hostKey(h string) string {
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	if i := strings.LastIndexByte(h, ':'); i > 0 && !strings.Contains(h[i+1:], "]") && strings.Count(h, ":") == 1 {
+		h = h[:i]
+	}
+	return h
+}
+
+type probeKey struct{}
+
+// isProbe reports whether ctx carries a deliberate bad-credential probe:
+// its refusal is the expected answer, not a test user's credential refused.
+func isProbe(ctx context.Context) bool { v, _ := ctx.Value(probeKey{}).(bool); return v }
+
+type userKey struct{}
+
+// WithCredentialOf marks the requests made with ctx as carrying user's
+// credential (a Bearer token, say, whose user the transport cannot read),
+// so a refusal counts against that user.
+func WithCredentialOf(ctx context.Context, user string) context.Context {
+	return context.WithValue(ctx, userKey{}, user)
+}
+
+func credentialOf(ctx context.Context) string { u, _ := ctx.Value(userKey{}).(string); return u }
+
+// probeCall is one probe's result, shared by every caller (and repeat).
+type probeCall struct {
+	once sync.Once
+	v    any
+	err  error
+}
+
+// Probe runs f, a deliberate bad-credential probe (e.g. get_edge_config
+// with a user that must not exist), at most once per host and name in this
+// process, and only while the host's failure budget (max_auth_failures in
+// the lockout window, across processes) allows: a repeat gets the first
+// result again instead of sending another probe. The requests f makes with
+// the context it is given are known as the probe's.
+func Probe[T any](ctx context.Context, t *Target, host, name string, f func(ctx context.Context) (T, error)) (T, error) {
+	key := hostKey(host) + "|" + name
+	t.mu.Lock()
+	c, ok := t.probes[key]
+	if !ok {
+		c = &probeCall{}
+		t.probes[key] = c
+	}
+	t.mu.Unlock()
+	c.once.Do(func() {
+		if err := t.guard.probe(host); err != nil {
+			c.err = err
+			return
+		}
+		c.v, c.err = f(context.WithValue(ctx, probeKey{}, true))
+	})
+	v, _ := c.v.(T)
+	return v, c.err
+}
+
+// UseCredential says whether user's credential may be sent to host now:
+// for protocols the HTTP client does not carry (SIP, XMPP, a login form).
+// It is ErrCredentialRefused after a refusal there, ErrSafetyLimit past the
+// host's failure budget.
+func (t *Target) UseCredential(host, user string) error { return t.guard.use(host, user) }
+
+// CredentialRefused records that host refused user's credential: it is
+// not sent there again within the lockout window, by this process or the
+// next.
+func (t *Target) CredentialRefused(host, user, why string) { t.guard.refused(host, user, why) }

@@ -1,0 +1,116 @@
+package target
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// boundary is what the suite may connect to: the hosts the target names
+// and the names under the target's domains, which resolve through the
+// target's own resolvers. An IP literal or a foreign name the site hands
+// over (UDS servers, serversUri, an edge configuration, an SRV target, a
+// redirect) is never dialled: a real client would follow it, so the check
+// that received it fails, with the reason.
+type boundary struct {
+	hosts   []string
+	domains []string
+	ips     []string
+}
+
+func newBoundary(s *Site) *boundary {
+	b := &boundary{}
+	addHost := func(h string) {
+		if h = normHost(h); h != "" && !slices.Contains(b.hosts, h) {
+			b.hosts = append(b.hosts, h)
+		}
+	}
+	addDomain := func(d string) {
+		if d = normHost(d); d != "" && !slices.Contains(b.domains, d) {
+			b.domains = append(b.domains, d)
+		}
+	}
+	for _, n := range s.AllUCMNodes() {
+		addHost(n)
+	}
+	for _, n := range slices.Concat(s.IMP.Nodes, s.Expressway.Edge, s.Expressway.Core, s.SIP.Nodes, s.XMPP.Servers) {
+		addHost(n)
+	}
+	if u, err := url.Parse(s.IdP.URL); err == nil {
+		addHost(u.Hostname())
+	}
+	if s.Discovery.Manual != "" {
+		h := s.Discovery.Manual
+		if hh, _, err := net.SplitHostPort(h); err == nil {
+			h = hh
+		}
+		if _, err := netip.ParseAddr(h); err == nil {
+			b.ips = append(b.ips, h)
+		} else {
+			addHost(h)
+		}
+	}
+	addDomain(s.Domains.Services)
+	addDomain(s.Domains.IMP)
+	for _, d := range s.Domains.VoiceServices {
+		addDomain(d)
+	}
+	for _, u := range s.Users {
+		addDomain(u.Domain())
+		addDomain(u.VoiceServicesDomain)
+	}
+	addDomain(s.XMPP.Domain)
+	for _, p := range s.Federation {
+		addDomain(p.Domain)
+	}
+	for _, c := range s.ConnectTo {
+		if h, _, err := net.SplitHostPort(c.From); err == nil {
+			if _, err := netip.ParseAddr(h); err == nil {
+				b.ips = append(b.ips, h)
+			} else {
+				addHost(h)
+			}
+		}
+	}
+	return b
+}
+
+func normHost(h string) string { return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), ".")) }
+
+// named reports whether the target names host itself.
+func (b *boundary) named(host string) bool { return slices.Contains(b.hosts, normHost(host)) }
+
+// dial says whether host may be connected to at all.
+func (b *boundary) dial(host string) error {
+	h := normHost(host)
+	if a, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil {
+		if slices.Contains(b.ips, a.String()) {
+			return nil
+		}
+		return fmt.Errorf("%w: %s is an IP address, not a host of the site; a client would connect to it, the suite does not", ErrOutsideSite, a)
+	}
+	if b.named(h) {
+		return nil
+	}
+	for _, d := range b.domains {
+		if h == d || strings.HasSuffix(h, "."+d) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s is neither a host the target names nor under its domains (%s)", ErrOutsideSite, h, strings.Join(b.domains, ", "))
+}
+
+// credential says whether a credential may go to host over scheme: only
+// over verified TLS, only to a host the target names.
+func (b *boundary) credential(scheme, host string) error {
+	if scheme != "https" {
+		return fmt.Errorf("%w: not over %s to %s: credentials go only over verified TLS", ErrCredentialPolicy, scheme, host)
+	}
+	if !b.named(host) {
+		return fmt.Errorf("%w: %s is not named in the target (add it to ucm, imp, expressway or the capability's hosts to allow it)", ErrCredentialPolicy, normHost(host))
+	}
+	return nil
+}

@@ -1,0 +1,238 @@
+package target
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"example.com/cutover/harness/dnsfake"
+	"example.com/cutover/harness/pki"
+)
+
+// rogueEdge is an Expressway-E on loopback that refuses every credential
+// with 401 and counts the ones it received, by user.
+type rogueEdge struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	seen map[string]int
+}
+
+func newRogueEdge(t *testing.T, ca *pki.CA) *rogueEdge {
+	t.Helper()
+	cert, err := ca.Issue("expe1.example.com", pki.WithDNSNames("expe1.example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rogueEdge{seen: map[string]int{}}
+	r.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if u, _, ok := req.BasicAuth(); ok {
+			r.mu.Lock()
+			r.seen[u]++
+			r.mu.Unlock()
+		}
+		w.Header().Set("WWW-Authenticate", `Basic realm="Cisco-Edge"`)
+		http.Error(w, "no", http.StatusUnauthorized)
+	}))
+	r.srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	r.srv.StartTLS()
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *rogueEdge) count(user string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.seen[user]
+}
+
+// rogueSite is a lab site whose Expressway-E is the rogue, reached by
+// name through a loopback DNS fake and connect_to.
+func rogueSite(t *testing.T, edge *rogueEdge, ca *pki.CA) *Site {
+	t.Helper()
+	rr, err := dns.NewRR("expe1.example.com. 300 IN A 127.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dnsfake.Start(context.Background(), dnsfake.WithRecords(rr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return &Site{
+		Name:       "rogue",
+		Kind:       KindLab,
+		Domains:    Domains{Services: "example.com", VoiceServices: []string{"example.com"}},
+		Vantage:    Vantages{Inside: Vantage{Resolver: d.Addr()}, Outside: Vantage{Resolver: d.Addr()}},
+		Expressway: Expressway{Edge: []string{"expe1.example.com"}},
+		Users:      []User{{Username: "alice", Email: "alice@example.com", Password: "alice-s3cret"}},
+		ConnectTo:  []ConnectTo{{From: "127.0.2.1:8443", To: edge.srv.Listener.Addr().String()}},
+		Roots:      ca.Pool(),
+		Limits:     Limits{MaxAuthFailures: 2, Timeout: Duration(5e9)},
+	}
+}
+
+func basicGet(ctx context.Context, t *Target, url, user, pw string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.SetBasicAuth(user, pw)
+	resp, err := t.HTTPClient(Outside).Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	return nil
+}
+
+// TestRefusedCredentialSentOnce: an Expressway-E that refuses the test
+// user's password receives it once per process; every later use is
+// ErrCredentialRefused (a check that could not test), across repeats.
+func TestRefusedCredentialSentOnce(t *testing.T) {
+	ca, _ := pki.NewCA("test")
+	edge := newRogueEdge(t, ca)
+	tg := New(rogueSite(t, edge, ca))
+	ctx := context.Background()
+	const url = "https://expe1.example.com:8443/ZXhhbXBsZS5jb20/get_edge_config"
+	if err := basicGet(ctx, tg, url, "alice", "alice-s3cret"); err != nil {
+		t.Fatalf("first use: %v", err)
+	}
+	for i := 0; i < 5; i++ { // the other checks, and repeats
+		err := basicGet(ctx, tg, url, "alice", "alice-s3cret")
+		if !errors.Is(err, ErrCredentialRefused) || !errors.Is(err, ErrNotTested) {
+			t.Fatalf("use %d after the refusal: want ErrCredentialRefused, got %v", i+2, err)
+		}
+	}
+	if n := edge.count("alice"); n != 1 {
+		t.Fatalf("the edge received alice's password %d times, want 1", n)
+	}
+}
+
+// TestProbesAcrossProcesses: six processes in a row (six Targets sharing
+// the state file) send at most max_auth_failures probes in the window.
+func TestProbesAcrossProcesses(t *testing.T) {
+	ca, _ := pki.NewCA("test")
+	edge := newRogueEdge(t, ca)
+	site := rogueSite(t, edge, ca)
+	dir := t.TempDir()
+	var refused atomic.Int32
+	for run := 0; run < 6; run++ {
+		tg := New(site, WithAuthState(dir))
+		_, err := Probe(context.Background(), tg, "expe1.example.com", "bad credentials", func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, basicGet(ctx, tg, "https://expe1.example.com:8443/x/get_edge_config", "cutover-no-such-user", "wrong")
+		})
+		if errors.Is(err, ErrSafetyLimit) {
+			refused.Add(1)
+		} else if err != nil {
+			t.Fatalf("run %d: %v", run+1, err)
+		}
+	}
+	if n := edge.count("cutover-no-such-user"); n != 2 {
+		t.Fatalf("six runs sent %d probes, want max_auth_failures = 2", n)
+	}
+	if refused.Load() != 4 {
+		t.Fatalf("%d runs were refused the probe, want 4", refused.Load())
+	}
+	if err := ResetAuthState(dir, site); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Probe(context.Background(), New(site, WithAuthState(dir)), "expe1.example.com", "bad credentials",
+		func(context.Context) (struct{}, error) { return struct{}{}, nil }); err != nil {
+		t.Fatalf("after --reset-auth-budget: %v", err)
+	}
+}
+
+// TestSiteBoundary: an IP literal or a foreign name is never dialled, and
+// credentials go only over TLS to hosts the target names.
+func TestSiteBoundary(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	tg := New(&Site{Domains: Domains{Services: "example.com"}, UCM: []Cluster{{Name: "a", Nodes: []string{"ucm1.example.com"}}}, Limits: Limits{Timeout: Duration(2e9)}})
+	ctx := context.Background()
+	for _, addr := range []string{ln.Addr().String(), "203.0.113.7:8443", "ucm1.example.net:8443", "[::1]:8443"} {
+		_, err := tg.DialContext(Inside)(ctx, "tcp", addr)
+		if !errors.Is(err, ErrOutsideSite) {
+			t.Errorf("dial %s: want ErrOutsideSite, got %v", addr, err)
+		}
+	}
+	if n := accepted.Load(); n != 0 {
+		t.Fatalf("the loopback listener saw %d connections", n)
+	}
+	for _, tc := range []struct{ url, want string }{
+		{"http://ucm1.example.com:8080/cucm-uds/user/alice", "only over verified TLS"},
+		{"https://ucm9.example.com:8443/cucm-uds/user/alice", "not named in the target"},
+	} {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, tc.url, nil)
+		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("alice:pw")))
+		_, err := tg.HTTPClient(Inside).Do(req)
+		if !errors.Is(err, ErrCredentialPolicy) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("GET %s with credentials: want ErrCredentialPolicy (%s), got %v", tc.url, tc.want, err)
+		}
+	}
+}
+
+// TestRateLimitCountsPackets: every datagram counts (A and AAAA apart, the
+// TCP retry too), so the packets a DNS server sees in any second stay
+// within limits.rps.
+func TestRateLimitCountsPackets(t *testing.T) {
+	var rrs []dns.RR
+	for i := 0; i < 40; i++ { // large enough to be truncated over UDP
+		rr, _ := dns.NewRR("_cisco-uds._tcp.example.com. 300 IN SRV 10 50 8443 ucm" + strings.Repeat("x", 30) + ".example.com.")
+		rrs = append(rrs, rr)
+	}
+	a, _ := dns.NewRR("ucm1.example.com. 300 IN A 127.0.1.1")
+	d, err := dnsfake.Start(context.Background(), dnsfake.WithRecords(append(rrs, a)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	const rps = 4
+	tg := New(&Site{Vantage: Vantages{Inside: Vantage{Resolver: d.Addr()}}, Limits: Limits{RPS: rps, Timeout: Duration(5e9)}})
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		if _, _, err := tg.LookupHost(ctx, Inside, "ucm1.example.com"); err != nil { // A and AAAA
+			t.Fatal(err)
+		}
+		if _, _, err := tg.LookupSRV(ctx, Inside, "_cisco-uds._tcp.example.com"); err != nil { // UDP, then TCP
+			t.Fatal(err)
+		}
+	}
+	got := d.Received()
+	if len(got) != 12 {
+		t.Fatalf("the server saw %d queries, want 12 (each datagram and connection)", len(got))
+	}
+	perSecond := map[int64]int{}
+	first := got[0].At
+	for _, q := range got {
+		perSecond[int64(q.At.Sub(first).Seconds())]++
+	}
+	for s, n := range perSecond {
+		if n > rps {
+			t.Errorf("second %d: %d queries, limits.rps is %d", s, n, rps)
+		}
+	}
+}
