@@ -19,11 +19,11 @@ func response(code int, header string, values ...string) *Message {
 
 func TestParseChallenge(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		msg    *Message
-		want   Challenge
-		err    error
-		also   error
+		name string
+		msg  *Message
+		want Challenge
+		err  error
+		also error
 	}{
 		{name: "UCM 407 (TN215572)", msg: response(407, "Proxy-Authenticate", `Bearer realm="ccmsipline"`),
 			want: Challenge{Status: 407, Header: "Proxy-Authenticate", Realm: "ccmsipline"}},

@@ -373,7 +373,7 @@ func parseStartLine(s string) (*Message, error) {
 		code, reason, _ := strings.Cut(rest, " ")
 		n, err := strconv.Atoi(code)
 		if err != nil || len(code) != 3 || n < 100 || n > 699 {
-			return nil, fmt.Errorf("%w: bad status code in %q", ErrMalformed, clip(s))
+			return nil, fmt.Errorf("%w: bad start line %q: no status code", ErrMalformed, clip(s))
 		}
 		return &Message{StatusCode: n, Reason: reason}, nil
 	}

@@ -313,7 +313,7 @@ func (s *session) run(ctx context.Context) error {
 		return s.failf(ErrNoChallenge, "want 401/407 to a REGISTER without credentials, got %s from %s", status(resp), s.reg.Registrar)
 	case resp.StatusCode == 401 || resp.StatusCode == 407:
 	default:
-		return s.refused(resp, "REGISTER without credentials")
+		return s.refused(resp, "401/407", "REGISTER without credentials")
 	}
 	ch, err := sipreg.ParseChallenge(resp)
 	r.Challenge = &ch
@@ -350,7 +350,7 @@ func (s *session) run(ctx context.Context) error {
 	}
 	r.Status = resp.StatusCode
 	if resp.StatusCode != 200 {
-		return s.refused(resp, "REGISTER with a bearer token")
+		return s.refused(resp, "200", "REGISTER with a bearer token")
 	}
 	granted := s.bound(resp, expires)
 	r.Reason = fmt.Sprintf("registered %s as %s at %s for %v", s.reg.DeviceName, r.AOR, s.reg.Registrar, granted)
@@ -439,7 +439,7 @@ func warningOf(m *sipreg.Message) string {
 }
 
 // refused turns a final non-200 into the error that names it.
-func (s *session) refused(resp *sipreg.Message, what string) error {
+func (s *session) refused(resp *sipreg.Message, want, what string) error {
 	s.res.Status = resp.StatusCode
 	s.res.Warning = resp.Get("Warning")
 	base := ErrRejected
@@ -453,7 +453,7 @@ func (s *session) refused(resp *sipreg.Message, what string) error {
 	if ra := resp.Get("Retry-After"); ra != "" {
 		extra += " (Retry-After: " + ra + ")"
 	}
-	return s.failf(base, "want 200 to %s, got %s%s from %s", what, status(resp), extra, s.reg.Registrar)
+	return s.failf(base, "want %s to %s, got %s%s from %s", want, what, status(resp), extra, s.reg.Registrar)
 }
 
 // failf records the reason and returns an error wrapping base whose
@@ -744,6 +744,10 @@ func (s *session) readFailure(ctx context.Context, err error, provisional int) e
 			what = fmt.Sprintf("only %d provisional responses", provisional)
 		}
 		return s.failf(ErrTimeout, "want a final response to REGISTER within %v, got %s from %s", s.cfg.timeout, what, s.reg.Registrar)
+	case strings.Contains(err.Error(), "remote error: tls:"):
+		// TLS 1.3: the registrar judges our client certificate after our
+		// side of the handshake is done, and says so with an alert.
+		return s.failf(ErrTLS, "%s refused the TLS session: %v", s.reg.Registrar, err)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return s.failf(ErrClosed, "%s closed the connection without a final response", s.reg.Registrar)
 	}
