@@ -126,7 +126,7 @@ func TestUCMPlainTCP(t *testing.T) {
 	}
 	for i, auth := range []string{
 		`Proxy-Authorization: Bearer token="` + tok + `"`, // UCM form
-		"Proxy-Authorization: Bearer " + tok,             // RFC 6750 form, also taken
+		"Proxy-Authorization: Bearer " + tok,              // RFC 6750 form, also taken
 	} {
 		res = c.do(t, register("alice", "CSFalice", auth, 2+i, 3600))
 		if res.StatusCode != 200 || res.Get("Expires") != "120" {
