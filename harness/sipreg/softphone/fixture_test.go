@@ -40,7 +40,7 @@ func (c *clock) wait(_ context.Context, d time.Duration) error { c.Advance(d); r
 
 // fixture is one registrar fake, its PKI and a client pointed at it.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	clock  *clock
 	ca     *pki.CA // signs the registrar's certificate
 	expCA  *pki.CA // signs Expressway-C's client certificate
@@ -79,7 +79,7 @@ func mustIssue(t testing.TB, ca *pki.CA, cn string, opts ...pki.LeafOption) tls.
 
 // newFixture starts a registrar with alice and bob; cert overrides the
 // registrar's certificate when non-nil.
-func newFixture(t *testing.T, cert *tls.Certificate, opts ...sipreg.Option) *fixture {
+func newFixture(t testing.TB, cert *tls.Certificate, opts ...sipreg.Option) *fixture {
 	t.Helper()
 	f := &fixture{t: t, clock: newClock(), ca: mustCA(t, "Test Root"), expCA: mustCA(t, "Expressway-C Signer"),
 		issuer: testtoken.New("test-key")}
