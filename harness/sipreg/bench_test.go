@@ -87,4 +87,3 @@ func BenchmarkReadMessage(b *testing.B) {
 		}
 	}
 }
-
