@@ -128,8 +128,10 @@ type Result struct {
 	// Status is the final status of the last REGISTER that tried to bind.
 	Status int
 	// Reason says in one line what happened and, on failure, why.
-	Reason    string
-	Challenge *sipreg.Challenge
+	Reason string
+	// Challenge is the one that asked for credentials; Refusal the
+	// challenge that refused our token (error="invalid_token"), if any.
+	Challenge, Refusal *sipreg.Challenge
 	// Warning is the Warning header of a refusal, if any.
 	Warning string
 	Granted time.Duration
@@ -394,8 +396,12 @@ func (s *session) authedRegister(ctx context.Context, expires int) (*sipreg.Mess
 		return resp, nil
 	}
 	why := refusal(resp)
+	if ch, err := sipreg.ParseChallenge(resp); err == nil {
+		s.res.Refusal = &ch
+	}
 	tok, terr := s.reg.Tokens(ctx, true)
 	if terr != nil {
+		s.res.Status = resp.StatusCode
 		return nil, s.failf(ErrTokenRejected, "token refused by %s (%s); refresh failed: %v", s.reg.Registrar, why, terr)
 	}
 	s.token = tok
@@ -406,6 +412,9 @@ func (s *session) authedRegister(ctx context.Context, expires int) (*sipreg.Mess
 	}
 	if tokenRefused(resp) {
 		s.res.Status = resp.StatusCode
+		if ch, err := sipreg.ParseChallenge(resp); err == nil {
+			s.res.Refusal = &ch
+		}
 		return nil, s.failf(ErrTokenRejected, "refreshed token refused too by %s (%s)", s.reg.Registrar, refusal(resp))
 	}
 	return resp, nil

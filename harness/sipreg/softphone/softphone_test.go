@@ -194,6 +194,9 @@ func TestFaults(t *testing.T) {
 			if tc.reason != "" && !strings.Contains(res.Reason+" "+errText(err), tc.reason) {
 				t.Errorf("reason %q (error %v) lacks %q", res.Reason, err, tc.reason)
 			}
+			if errors.Is(err, softphone.ErrTokenRejected) && (res.Refusal == nil || res.Refusal.Error != sipreg.BearerInvalidToken || res.Status != 407) {
+				t.Errorf("token refusal not recorded: %+v, status %d", res.Refusal, res.Status)
+			}
 			if tc.noToken && f.sentToken() {
 				t.Errorf("a token was sent: %+v", f.srv.Received())
 			}
