@@ -58,7 +58,9 @@ func TestFaults(t *testing.T) {
 		{name: "NoExternal: dialback", site: site(NoExternal()), partner: partner(),
 			check: func(t *testing.T, r *Result) { want(t, r.Auth == "dialback" && r.ExternalError == "", r) }},
 		{name: "NoDialback with certificates that do not verify", site: site(NoDialback(), WithRoots(other.Pool())), partner: partner(), err: ErrAuth,
-			check: func(t *testing.T, r *Result) { want(t, r.Auth == "" && strings.Contains(r.String(), "dialback not offered"), r) }},
+			check: func(t *testing.T, r *Result) {
+				want(t, r.Auth == "" && strings.Contains(r.String(), "dialback not offered"), r)
+			}},
 		{name: "site demands authenticated TLS, partner certificate untrusted", site: site(RequireAuthenticatedTLS(), WithRoots(other.Pool())), partner: partner(), err: ErrAuth},
 		{name: "site demands authenticated TLS, partner certificate valid", site: site(RequireAuthenticatedTLS()), partner: partner(),
 			check: func(t *testing.T, r *Result) { want(t, r.Auth == "external", r) }},

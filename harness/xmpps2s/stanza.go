@@ -147,10 +147,17 @@ func (s *Server) deliver(m Message) {
 	if ch == nil && m.ID != "" {
 		ch = s.waiters["id:"+m.ID]
 	}
+	notify := s.notify
 	s.mu.Unlock()
 	if ch != nil {
 		select {
 		case ch <- m:
+		default:
+		}
+	}
+	if notify != nil {
+		select {
+		case notify <- struct{}{}:
 		default:
 		}
 	}

@@ -133,6 +133,31 @@ func (w *wire) restart(c net.Conn) {
 	w.dec = xml.NewDecoder(w.lr)
 }
 
+// expectMarkup skips whitespace and fails at once when the next byte
+// cannot start markup: the decoder would otherwise wait for a '<' that a
+// peer speaking another protocol (TLS, HTTP, SSH) never sends. Called only
+// where the decoder holds no byte of its own (at the start of a document,
+// or after a complete element).
+func (w *wire) expectMarkup() error {
+	for {
+		b, err := w.lr.br.Peek(1)
+		if err != nil {
+			return streamReadErr("peek", err)
+		}
+		switch b[0] {
+		case ' ', '\t', '\r', '\n':
+			if _, err := w.lr.ReadByte(); err != nil {
+				return err
+			}
+			w.lr.reset() // whitespace keepalives never exhaust the budget
+		case '<':
+			return nil
+		default:
+			return fmt.Errorf("%w: byte %q where markup must start (not an XML stream)", ErrMalformed, b[0])
+		}
+	}
+}
+
 // buffered reports bytes received but not yet decoded: after <proceed/>
 // there must be none (a peer that sends data before the TLS handshake is
 // injecting plaintext, RFC 6120 §5.4.3.3).
@@ -164,6 +189,10 @@ func (w *wire) readHeader() (header, error) {
 	defer func() { w.lr.limit = w.max }()
 	w.lr.startCapture(maxHeader)
 	var h header
+	if err := w.expectMarkup(); err != nil {
+		w.lr.stopCapture()
+		return h, fmt.Errorf("read stream header: %w", err)
+	}
 	for {
 		tok, err := w.dec.Token()
 		if err != nil {
@@ -360,6 +389,9 @@ const errStreamEnd = sentinel("xmpps2s: peer closed the stream (</stream:stream>
 // maxDepth or an element over the size limit as ErrMalformed/ErrTooLarge.
 func (w *wire) next() (*element, error) {
 	w.lr.reset()
+	if err := w.expectMarkup(); err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
 	var el *element
 	depth := 0
 	for {
@@ -555,8 +587,10 @@ func ParseAddress(s string) (jid.JID, error) {
 	if err != nil {
 		return jid.JID{}, fmt.Errorf("%w: %q: %w", ErrJID, clip(s, 64), err)
 	}
-	if _, err := ParseDomain(j.Domainpart()); err != nil {
-		return jid.JID{}, err
+	// jid.Parse normalised the domain already; only the characters that
+	// CanonicalDomain refuses on top of it are left to check.
+	if strings.ContainsAny(j.Domainpart(), dialback.DomainForbidden) {
+		return jid.JID{}, fmt.Errorf("%w: %q has characters a domain cannot have", ErrJID, clip(s, 64))
 	}
 	return j, nil
 }

@@ -109,6 +109,8 @@ type Server struct {
 	waiters    map[string]chan Message
 	pool       map[string]*poolEntry
 	seq        int
+	// notify, when set (by tests), gets a token after each delivery.
+	notify chan struct{}
 }
 
 // Start validates opts and serves, returning once the listeners accept.

@@ -262,6 +262,10 @@ func (e *Element) check() error {
 	return nil
 }
 
+// DomainForbidden are characters mellium.im/xmpp/jid lets through in a
+// domainpart (it applies IDNA only loosely) that no DNS domain has.
+const DomainForbidden = " \t\r\n<>'\"&/@\\"
+
 // CanonicalDomain returns s as a domain-only JID (RFC 7622 §3.2) in the
 // canonical form mellium.im/xmpp/jid gives it (lower case, no trailing
 // dot), or why it is not one: the from and to of dialback elements and of
@@ -278,7 +282,7 @@ func CanonicalDomain(s string) (string, error) {
 		return "", fmt.Errorf("%q is not a bare domain", s)
 	}
 	d := j.Domainpart()
-	if strings.ContainsAny(d, " \t\r\n<>'\"&/@") {
+	if strings.ContainsAny(d, DomainForbidden) {
 		return "", fmt.Errorf("%q has characters a domain cannot have", s)
 	}
 	return d, nil
