@@ -143,9 +143,13 @@ func TestProbeAgainstBrokenServers(t *testing.T) {
 		{"stream error instead of features", siteHeader + "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>", nil, ErrStreamError, "host-unknown"},
 		{"unexpected features only", siteHeader + "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>", drain, ErrNoTLS, "bind"},
 		{"STARTTLS refused", siteHeader + "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>",
-			func(c net.Conn) { _, _ = io.WriteString(c, "<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:stream>") }, ErrTLS, "failure"},
+			func(c net.Conn) {
+				_, _ = io.WriteString(c, "<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:stream>")
+			}, ErrTLS, "failure"},
 		{"STARTTLS then not TLS", siteHeader + "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>",
-			func(c net.Conn) { _, _ = io.WriteString(c, "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>HTTP/1.1 400 Bad Request\r\n\r\n") }, ErrTLS, ""},
+			func(c net.Conn) {
+				_, _ = io.WriteString(c, "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>HTTP/1.1 400 Bad Request\r\n\r\n")
+			}, ErrTLS, ""},
 		{"huge header", siteHeader[:len(siteHeader)-1] + " x='" + strings.Repeat("a", 8000) + "'>", drain, ErrTooLarge, ""},
 		{"not XML at all", "SSH-2.0-OpenSSH_9.2\r\n", drain, ErrMalformed, ""},
 	}

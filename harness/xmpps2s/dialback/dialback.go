@@ -122,7 +122,7 @@ func attr(b *strings.Builder, name, v string) {
 // StartElement (as a namespace-resolving xml.Decoder returns it) and hold
 // the whole element. It checks the namespace, the name, the domain
 // addresses (RFC 7622 via mellium.im/xmpp/jid), the type, the sizes, and
-// that a request carries a key and an answer does not.
+// that a request carries a key (an answer may echo one, as Prosody's do).
 func Decode(r xml.TokenReader) (Element, error) {
 	tok, err := r.Token()
 	if err != nil {
@@ -242,9 +242,8 @@ func (e *Element) check() error {
 			return fmt.Errorf("%w: <db:%s/> request without a key", ErrMalformed, e.Name())
 		}
 	case Valid, Invalid:
-		if e.Key != "" {
-			return fmt.Errorf("%w: <db:%s type='%s'/> carries a key", ErrMalformed, e.Name(), e.Type)
-		}
+		// XEP-0220 answers carry no key, but Prosody 0.12 echoes it in
+		// <db:verify type='valid'>KEY</db:verify>: accepted, kept.
 	case Error:
 		e.Key = ""
 		if e.Condition == "" {
