@@ -21,7 +21,7 @@ import (
 )
 
 // Identity forms a certificate can prove a domain with (RFC 6125 §6,
-// RFC 6120 §13.7.1.2, RFC 7590 §3.2).
+// RFC 6120 §13.7.1.2, RFC 7590 §3).
 const (
 	IdentityDNS      = "DNS-ID"   // dNSName SAN, e.g. example.com or *.example.com
 	IdentitySRV      = "SRV-ID"   // RFC 4985 SRVName _xmpp-server.example.com
@@ -142,7 +142,7 @@ func parseXmppAddrs(der []byte) ([]string, error) {
 // domain as a DNS-ID (wildcard only in the left-most label, matching one
 // label), an SRV-ID _xmpp-server.domain or _xmpps-server.domain, or an
 // XmppAddr, in that order of preference. CN is never used (RFC 6125 §6.4.4
-// allows it only without SANs; RFC 7590 §3.2 says XMPP uses the SAN forms).
+// allows it only without SANs; RFC 7590 §3 says XMPP uses the SAN forms).
 // Errors wrap ErrCertificate and list what the certificate presents.
 func VerifyDomain(chain []*x509.Certificate, roots *x509.CertPool, domain string, now time.Time) (Identity, error) {
 	if len(chain) == 0 {

@@ -10,7 +10,7 @@ import (
 //
 // Client: the initial response is the authorization identity, the
 // Identity of the negotiator's credentials (the originating domain, as
-// XEP-0178 §3 step 5 shows); empty is sent as "=".
+// XEP-0178 §3 shows); empty is sent as "=".
 //
 // Server: the response is the requested authorization identity (empty
 // means the stream's from); the negotiator's permissions callback decides,

@@ -174,6 +174,7 @@ func (in *inbound) open() error {
 	}
 	in.id = newID()
 	in.opened = true
+	in.s.onClose(in.tcp, func() { _ = in.w.write("</stream:stream>") })
 	if !in.send(KindHeader, headerXML(in.local, in.remote, in.id, in.s.dialbackAllowed())) {
 		return errors.New("write failed")
 	}
@@ -193,7 +194,7 @@ func (in *inbound) open() error {
 
 // offerExternal reports whether SASL EXTERNAL is advertised: on a secure
 // stream whose peer presented a certificate that verifies for its domain
-// (XEP-0178 §3 step 4), unless faulted.
+// (XEP-0178 §3), unless faulted.
 func (in *inbound) offerExternal() bool {
 	switch {
 	case !in.secure || in.s.cfg.noExternal || in.authed[in.remote] != "":
@@ -219,7 +220,7 @@ func (in *inbound) features() error {
 	b.WriteString("<stream:features>")
 	switch {
 	case in.tlsRequired():
-		// RFC 6120 §5.3.1: with TLS mandatory, nothing else before it.
+		// RFC 6120 §5.3: with TLS mandatory, nothing else before it.
 		b.WriteString("<starttls xmlns='" + nsTLS + "'><required/></starttls>")
 	case in.authed[in.remote] != "":
 		// after SASL: nothing left to negotiate
@@ -273,7 +274,7 @@ func (in *inbound) starttls(el *element) bool {
 	}
 	if n := in.w.buffered(); n > 0 {
 		in.note(KindTLS, fmt.Sprintf("%d bytes arrived before the TLS handshake", n))
-		in.s.unexpectedf("%s from %s: data sent before the TLS handshake (RFC 6120 §5.4.3.3)", in.name, in.remote)
+		in.s.unexpectedf("%s from %s: data sent before the TLS handshake (RFC 6120 §5.4.3)", in.name, in.remote)
 		return false
 	}
 	tc := tls.Server(in.tcp, in.s.serverTLS(false))

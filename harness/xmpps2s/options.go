@@ -259,7 +259,7 @@ func WithBlockList(domains ...string) Option {
 }
 
 // RefuseGroupchat bounces type="groupchat" messages with
-// <service-unavailable/> (RFC 6121 §8.5.2.1.1): Webex federates 1:1 chat
+// <service-unavailable/> (RFC 6121 §8.5.2): Webex federates 1:1 chat
 // only.
 func RefuseGroupchat() Option {
 	return func(c *config) error { c.refuseGroupchat = true; return nil }

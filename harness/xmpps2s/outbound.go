@@ -501,6 +501,7 @@ func (o *outConn) session() (*outStream, error) {
 		return nil, fmt.Errorf("xmpps2s: %s: session: %w", o.remote, err)
 	}
 	st := &outStream{o: o, sess: sess, done: make(chan struct{})}
+	o.s.onClose(o.tcp, func() { _ = sess.Close() })
 	o.s.wg.Add(1)
 	go st.serve()
 	return st, nil

@@ -128,7 +128,9 @@ func newWire(c net.Conn, limit int) *wire {
 // restart begins a new XML document on c (the same connection after SASL,
 // the TLS connection after STARTTLS).
 func (w *wire) restart(c net.Conn) {
+	w.wmu.Lock()
 	w.conn = c
+	w.wmu.Unlock()
 	w.lr = newLimitReader(c, w.max)
 	w.dec = xml.NewDecoder(w.lr)
 }
@@ -160,7 +162,7 @@ func (w *wire) expectMarkup() error {
 
 // buffered reports bytes received but not yet decoded: after <proceed/>
 // there must be none (a peer that sends data before the TLS handshake is
-// injecting plaintext, RFC 6120 §5.4.3.3).
+// injecting plaintext, RFC 6120 §5.4.3).
 func (w *wire) buffered() int { return w.lr.br.Buffered() }
 
 func (w *wire) write(s string) error {

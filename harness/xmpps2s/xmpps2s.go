@@ -101,7 +101,7 @@ type Server struct {
 	mu         sync.Mutex
 	closed     bool
 	closeErr   error
-	conns      map[net.Conn]struct{}
+	conns      map[net.Conn]func() // → how to end its stream politely, or nil
 	events     []Event
 	dropped    int
 	unexpected []string
@@ -146,7 +146,7 @@ func Start(ctx context.Context, opts ...Option) (*Server, error) {
 	}
 	s := &Server{
 		cfg:     cfg,
-		conns:   map[net.Conn]struct{}{},
+		conns:   map[net.Conn]func(){},
 		waiters: map[string]chan Message{},
 		pool:    map[string]*poolEntry{},
 		rnd:     cfg.rnd,
@@ -213,9 +213,9 @@ func (s *Server) Close() error {
 		return s.closeErr
 	}
 	s.closed = true
-	conns := make([]net.Conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
+	conns := make(map[net.Conn]func(), len(s.conns))
+	for c, bye := range s.conns {
+		conns[c] = bye
 	}
 	s.mu.Unlock()
 	s.cancel()
@@ -223,7 +223,13 @@ func (s *Server) Close() error {
 	if s.dln != nil {
 		s.dln.Close()
 	}
-	for _, c := range conns {
+	for c, bye := range conns {
+		if bye != nil {
+			// End the stream (</stream:stream>) so peers see a close,
+			// not a reset; bounded so that a stuck peer cannot hold Close.
+			_ = c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+			bye()
+		}
 		c.Close()
 	}
 	s.wg.Wait()
@@ -288,8 +294,17 @@ func (s *Server) track(c net.Conn) bool {
 		c.Close()
 		return false
 	}
-	s.conns[c] = struct{}{}
+	s.conns[c] = nil
 	return true
+}
+
+// onClose sets how Close ends the stream on c.
+func (s *Server) onClose(c net.Conn, bye func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.conns[c]; ok {
+		s.conns[c] = bye
+	}
 }
 
 func (s *Server) untrack(c net.Conn) {
@@ -402,7 +417,7 @@ func (s *Server) serverTLS(direct bool) *tls.Config {
 // clientTLS is the TLS configuration of outbound streams. The server's
 // certificate is verified by VerifyDomain after the handshake, not by
 // crypto/tls, so that a certificate that does not verify is recorded and
-// dialback can still authenticate the stream (XEP-0220 §1.3); with
+// dialback can still authenticate the stream; with
 // RequireAuthenticatedTLS such a stream is closed.
 func (s *Server) clientTLS(local, remote string, direct bool) *tls.Config {
 	c := s.baseTLS()
