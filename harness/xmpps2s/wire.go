@@ -589,10 +589,10 @@ func ParseAddress(s string) (jid.JID, error) {
 	if err != nil {
 		return jid.JID{}, fmt.Errorf("%w: %q: %w", ErrJID, clip(s, 64), err)
 	}
-	// jid.Parse normalised the domain already; only the characters that
-	// CanonicalDomain refuses on top of it are left to check.
-	if strings.ContainsAny(j.Domainpart(), dialback.DomainForbidden) {
-		return jid.JID{}, fmt.Errorf("%w: %q has characters a domain cannot have", ErrJID, clip(s, 64))
+	// jid.Parse normalised the domain already; only what CanonicalDomain
+	// refuses on top of it is left to check.
+	if err := dialback.CheckDomainpart(j.Domainpart()); err != nil {
+		return jid.JID{}, fmt.Errorf("%w: %q: %w", ErrJID, clip(s, 64), err)
 	}
 	return j, nil
 }

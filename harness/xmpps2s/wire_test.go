@@ -226,12 +226,13 @@ func TestAddressInvalidCharacters(t *testing.T) {
 		"", "a@b@example.com", `"q"@example.com`, "a&b@example.com", "a'b@example.com", "a:b@example.com",
 		"a<b@example.com", "a>b@example.com", "al ice@example.com", "@example.com", "alice@", "alice@exa mple.com",
 		"alice@example.com/", "a\x00b@example.com", "alice@<example>.com", strings.Repeat("a", 1024) + "@example.com",
+		"..", "alice@a..example.com", "alice@example.com:5269", "alice@[192.0.2.1]", "alice@[example.com]",
 	} {
 		if _, err := ParseAddress(s); !errors.Is(err, ErrJID) {
 			t.Errorf("ParseAddress(%q) = %v, want ErrJID", s, err)
 		}
 	}
-	for _, s := range []string{"alice@example.com", "alice@example.com/phone 1", "example.com", "ünïcode@example.com"} {
+	for _, s := range []string{"alice@example.com", "alice@example.com/phone 1", "example.com", "ünïcode@example.com", "alice@[2001:db8::1]", "example.com."} {
 		if _, err := ParseAddress(s); err != nil {
 			t.Errorf("ParseAddress(%q): %v", s, err)
 		}

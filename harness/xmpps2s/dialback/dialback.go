@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 
 	"mellium.im/xmpp/jid"
@@ -281,8 +282,30 @@ func CanonicalDomain(s string) (string, error) {
 		return "", fmt.Errorf("%q is not a bare domain", s)
 	}
 	d := j.Domainpart()
-	if strings.ContainsAny(d, DomainForbidden) {
-		return "", fmt.Errorf("%q has characters a domain cannot have", s)
+	if err := CheckDomainpart(d); err != nil {
+		return "", fmt.Errorf("%q: %w", s, err)
 	}
 	return d, nil
+}
+
+// CheckDomainpart refuses what mellium.im/xmpp/jid accepts in a
+// domainpart but no server domain can be: DomainForbidden characters, a
+// port, empty labels ("..", "."), an IP literal in brackets that is not
+// IPv6.
+func CheckDomainpart(d string) error {
+	if strings.HasPrefix(d, "[") && strings.HasSuffix(d, "]") {
+		if ip, err := netip.ParseAddr(d[1 : len(d)-1]); err != nil || !ip.Is6() {
+			return fmt.Errorf("%q is not an IPv6 literal", d)
+		}
+		return nil
+	}
+	if strings.ContainsAny(d, DomainForbidden+":[]") {
+		return fmt.Errorf("%q has characters a domain cannot have", d)
+	}
+	for _, l := range strings.Split(d, ".") {
+		if l == "" {
+			return fmt.Errorf("%q has an empty label", d)
+		}
+	}
+	return nil
 }
