@@ -49,7 +49,7 @@ if [ "${#need[@]}" -gt 0 ]; then
 	if [ "$made_policy" = 1 ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
 fi
 command -v go >/dev/null || die "go is not installed"
-log "$(prosody -v 2>/dev/null | head -1 || dpkg-query -W -f='prosody ${Version}' prosody)"
+log "$(dpkg-query -W -f='${Package} ${Version}  ' prosody lua-unbound 2>/dev/null)"
 
 # --- ports ----------------------------------------------------------------
 tcp_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

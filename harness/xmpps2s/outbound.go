@@ -712,7 +712,16 @@ func (s *Server) verifyKey(ctx context.Context, local, remote, id, key string) (
 			if typ == dialback.Error {
 				return fmt.Errorf("xmpps2s: %s: dialback verify error <%s/>", remote, e.Condition)
 			}
-			_ = o.w.write("</stream:stream>")
+			// End politely: our close, then the peer's, waiting at most
+			// a second for it (the answer is already in hand).
+			if o.w.write("</stream:stream>") == nil {
+				_ = o.tcp.SetReadDeadline(time.Now().Add(time.Second))
+				for {
+					if _, err := o.w.next(); err != nil {
+						break
+					}
+				}
+			}
 			return nil
 		}
 	})
