@@ -124,9 +124,18 @@ func localRune(r rune) bool {
 }
 
 func checkDomain(d string) error {
-	for _, label := range strings.Split(d, ".") {
+	for d != "" {
+		label := d
+		if i := strings.IndexByte(d, '.'); i >= 0 {
+			label, d = d[:i], d[i+1:]
+			if d == "" {
+				return fmt.Errorf("empty label in domain")
+			}
+		} else {
+			d = ""
+		}
 		if label == "" {
-			return fmt.Errorf("empty label in domain %q", clip(d))
+			return fmt.Errorf("empty label in domain")
 		}
 		if len(label) > 63 {
 			return fmt.Errorf("label of %d octets in domain", len(label))
