@@ -59,16 +59,16 @@ func (o *outFile) close() error {
 // writers streams the per-user files and writes the rest at the end. The
 // zero value (no report directory) writes nothing.
 type writers struct {
-	dir        string
-	users      *outFile
-	usersCSV   *csv.Writer
-	json       *outFile
-	jsonN      int
-	errs       *outFile
-	errsCSV    *csv.Writer
-	rec        []string
-	buf        []byte
-	finished   bool
+	dir      string
+	users    *outFile
+	usersCSV *csv.Writer
+	json     *outFile
+	jsonN    int
+	errs     *outFile
+	errsCSV  *csv.Writer
+	rec      []string
+	buf      []byte
+	finished bool
 }
 
 func newWriters(dir string) (*writers, error) {

@@ -74,7 +74,9 @@ type Reason struct {
 	Detail string `json:"detail"`
 }
 
-func reason(code, detail string) Reason { return Reason{Code: code, Check: Check(code), Detail: detail} }
+func reason(code, detail string) Reason {
+	return Reason{Code: code, Check: Check(code), Detail: detail}
+}
 
 // Verdict is the certification of one user.
 type Verdict struct {
