@@ -25,7 +25,6 @@ type config struct {
 	site     bool // an option only a Site takes was given
 	start    time.Time
 	users    []TestUser
-	fixtures []User
 	data     []func(*siteData) error
 	topology *Topology
 }
@@ -132,7 +131,9 @@ func DropFilesSilently() Option { return func(c *config) error { c.filesSilent =
 // DropRichTextSilently is a fault: a rich-text (XHTML-IM) message from
 // Jabber is dropped with no report, instead of bridged as plain text with
 // a notice (HYB-06).
-func DropRichTextSilently() Option { return func(c *config) error { c.richTextSilent = true; return nil } }
+func DropRichTextSilently() Option {
+	return func(c *config) error { c.richTextSilent = true; return nil }
+}
 
 // DropUnroutableSilently is a fault: a message the connector cannot map
 // is dropped with no report to the sender (HYB-13).
@@ -140,7 +141,9 @@ func DropUnroutableSilently() Option { return func(c *config) error { c.unrouted
 
 // DropWebexFileLinks is a fault: a file sent from Webex reaches Jabber
 // without its link (HYB-11).
-func DropWebexFileLinks() Option { return func(c *config) error { c.dropWebexFiles = true; return nil } }
+func DropWebexFileLinks() Option {
+	return func(c *config) error { c.dropWebexFiles = true; return nil }
+}
 
 // PushJabberPresence is a fault: Jabber presence is pushed into Webex,
 // which the service never does (HYB-07).

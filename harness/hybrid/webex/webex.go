@@ -88,7 +88,6 @@ type Server struct {
 	bridged  []BridgeEvent
 	seq      int
 	http     *httpx.Serving
-	closed   bool
 }
 
 type personState struct {
@@ -356,8 +355,8 @@ func (s *Server) Room(roomID string) []Message {
 
 // apiError is the Webex API's error body.
 type apiError struct {
-	Message    string `json:"message"`
-	Errors     []struct {
+	Message string `json:"message"`
+	Errors  []struct {
 		Description string `json:"description"`
 	} `json:"errors"`
 	TrackingID string `json:"trackingId"`
