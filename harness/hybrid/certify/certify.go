@@ -474,7 +474,7 @@ func (r *run) certify(src Source, u export.UCMUser, rec userRec) Verdict {
 			w = lookup(mailKey)
 		}
 	case dirErr != nil:
-		v.Reasons = append(v.Reasons, reason(ReasonBadDirectoryURI, fmt.Sprintf("Directory URI %q is not an email address: %v", clip(u.DirectoryURI), unwrapAddr(dirErr))))
+		v.Reasons = append(v.Reasons, reason(ReasonBadDirectoryURI, fmt.Sprintf("Directory URI %q is not an email address (%s)", clip(u.DirectoryURI), addrWhy(u.DirectoryURI, dirErr))))
 		if mailErr == nil {
 			w = lookup(mailKey)
 		}
@@ -602,6 +602,15 @@ func (r *run) pair(c claims) string {
 		return fmt.Sprintf("rows %s, %s and %d more", at(c.a), at(c.b), c.n-2)
 	}
 	return "rows " + at(c.a) + " and " + at(c.b)
+}
+
+// addrWhy is the reason of an ident error without the address it repeats.
+func addrWhy(addr string, err error) string {
+	why := unwrapAddr(err)
+	for _, q := range []string{fmt.Sprintf("%q: ", strings.TrimSpace(addr)), fmt.Sprintf("%q ", strings.TrimSpace(addr))} {
+		why = strings.TrimPrefix(why, q)
+	}
+	return why
 }
 
 func unwrapAddr(err error) string {
