@@ -45,6 +45,30 @@ func File(path string) Source {
 	return Source{Name: path, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
 }
 
+// Spool copies r (standard input, a download) to a temporary file in dir
+// ("" for the default) so a UCM export that cannot be reopened can still
+// be read twice. remove deletes the copy.
+func Spool(name string, r io.Reader, dir string) (src Source, remove func() error, err error) {
+	f, err := os.CreateTemp(dir, "certify-spool-*.csv")
+	if err != nil {
+		return Source{}, nil, fmt.Errorf("certify: spool %s: %w", name, err)
+	}
+	path := f.Name()
+	remove = func() error { return os.Remove(path) }
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		remove()
+		return Source{}, nil, fmt.Errorf("certify: spool %s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		remove()
+		return Source{}, nil, fmt.Errorf("certify: spool %s: %w", name, err)
+	}
+	src = File(path)
+	src.Name = name
+	return src, remove, nil
+}
+
 // Options is everything Run needs.
 type Options struct {
 	// UCM holds one end-user export per UCM cluster (at least one).

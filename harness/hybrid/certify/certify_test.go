@@ -301,3 +301,21 @@ func TestAppendVerdictMatchesMarshal(t *testing.T) {
 		}
 	}
 }
+
+func TestSpool(t *testing.T) {
+	src, remove, err := Spool("-", strings.NewReader("USER ID,MAIL ID,DIRECTORY URI\na,a@example.com,a@example.com\n"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remove()
+	wx, removeWx, err := Spool("ch.csv", strings.NewReader("User ID/Email (Required),Hybrid Message Service\na@example.com,TRUE\n"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer removeWx()
+	src.Addressing = ident.Addressing{Scheme: ident.SchemeDirectoryURI}
+	sum, err := Run(context.Background(), Options{UCM: []Source{src}, Webex: wx})
+	if err != nil || sum.Users != 1 || sum.Routable != 1 || !strings.HasPrefix(sum.Inputs[0], "UCM - ") {
+		t.Errorf("%+v %v", sum.Rollup, err)
+	}
+}
