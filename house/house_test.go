@@ -194,6 +194,12 @@ func TestFuzzersStateInvariants(t *testing.T) {
 			continue
 		}
 		fset, f := parse(t, file)
+		helpers := map[string]*ast.BlockStmt{}
+		for _, d := range f.Decls {
+			if fn, ok := d.(*ast.FuncDecl); ok && fn.Body != nil {
+				helpers[fn.Name.Name] = fn.Body
+			}
+		}
 		for _, d := range f.Decls {
 			fn, ok := d.(*ast.FuncDecl)
 			if !ok || !strings.HasPrefix(fn.Name.Name, "Fuzz") {
@@ -209,7 +215,7 @@ func TestFuzzersStateInvariants(t *testing.T) {
 				t.Errorf("%s: %s: the doc comment must state the invariants (\"never panics\", …)", where, fn.Name.Name)
 			}
 			// A function under fuzz that returns no error says so.
-			if !strings.Contains(doc, "returns no error") && !callsErrorsIs(fn.Body) {
+			if !strings.Contains(doc, "returns no error") && !callsErrorsIs(fn.Body, helpers) {
 				t.Errorf("%s: %s: the body must check that errors wrap the package's sentinel (errors.Is or errors.As)", where, fn.Name.Name)
 			}
 		}
@@ -219,16 +225,29 @@ func TestFuzzersStateInvariants(t *testing.T) {
 	}
 }
 
-func callsErrorsIs(body *ast.BlockStmt) bool {
+// callsErrorsIs looks for errors.Is or errors.As in body and in the
+// file's own functions it calls (a shared checking helper).
+func callsErrorsIs(body *ast.BlockStmt, helpers map[string]*ast.BlockStmt) bool {
 	found := false
+	var called []*ast.BlockStmt
 	ast.Inspect(body, func(n ast.Node) bool {
-		if s, ok := n.(*ast.SelectorExpr); ok {
-			if x, ok := s.X.(*ast.Ident); ok && x.Name == "errors" && (s.Sel.Name == "Is" || s.Sel.Name == "As") {
+		switch n := n.(type) {
+		case *ast.SelectorExpr:
+			if x, ok := n.X.(*ast.Ident); ok && x.Name == "errors" && (n.Sel.Name == "Is" || n.Sel.Name == "As") {
 				found = true
+			}
+		case *ast.CallExpr:
+			if id, ok := n.Fun.(*ast.Ident); ok && helpers[id.Name] != nil {
+				called = append(called, helpers[id.Name])
 			}
 		}
 		return !found
 	})
+	for _, b := range called {
+		if !found {
+			found = callsErrorsIs(b, nil)
+		}
+	}
 	return found
 }
 

@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -96,10 +95,10 @@ func parseXmppAddrs(der []byte) ([]string, error) {
 	var names []asn1.RawValue
 	rest, err := asn1.Unmarshal(der, &names)
 	if err != nil {
-		return nil, fmt.Errorf("subjectAltName: %w", err)
+		return nil, fmt.Errorf("%w: subjectAltName: %w", ErrCertificate, err)
 	}
 	if len(rest) != 0 {
-		return nil, errors.New("subjectAltName: trailing data")
+		return nil, fmt.Errorf("%w: subjectAltName: trailing data", ErrCertificate)
 	}
 	var out []string
 	for _, gn := range names {
@@ -107,29 +106,29 @@ func parseXmppAddrs(der []byte) ([]string, error) {
 			continue
 		}
 		if !gn.IsCompound {
-			return nil, errors.New("otherName: not constructed")
+			return nil, fmt.Errorf("%w: otherName: not constructed", ErrCertificate)
 		}
 		var oid asn1.ObjectIdentifier
 		rest, err := asn1.Unmarshal(gn.Bytes, &oid)
 		if err != nil {
-			return nil, fmt.Errorf("otherName type-id: %w", err)
+			return nil, fmt.Errorf("%w: otherName type-id: %w", ErrCertificate, err)
 		}
 		if !oid.Equal(oidXmppAddr()) {
 			continue
 		}
 		var val asn1.RawValue
 		if rest, err = asn1.Unmarshal(rest, &val); err != nil {
-			return nil, fmt.Errorf("id-on-xmppAddr value: %w", err)
+			return nil, fmt.Errorf("%w: id-on-xmppAddr value: %w", ErrCertificate, err)
 		}
 		if len(rest) != 0 || val.Class != asn1.ClassContextSpecific || val.Tag != 0 || !val.IsCompound {
-			return nil, errors.New("id-on-xmppAddr value: want [0] EXPLICIT")
+			return nil, fmt.Errorf("%w: id-on-xmppAddr value: want [0] EXPLICIT", ErrCertificate)
 		}
 		var str asn1.RawValue
 		if rest, err = asn1.Unmarshal(val.Bytes, &str); err != nil {
-			return nil, fmt.Errorf("id-on-xmppAddr: %w", err)
+			return nil, fmt.Errorf("%w: id-on-xmppAddr: %w", ErrCertificate, err)
 		}
 		if len(rest) != 0 || str.Class != asn1.ClassUniversal || str.Tag != asn1.TagUTF8String || !utf8.Valid(str.Bytes) {
-			return nil, errors.New("id-on-xmppAddr: want UTF8String")
+			return nil, fmt.Errorf("%w: id-on-xmppAddr: want UTF8String", ErrCertificate)
 		}
 		out = append(out, string(str.Bytes))
 	}

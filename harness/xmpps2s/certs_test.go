@@ -123,8 +123,8 @@ func TestParseXmppAddrsInvalid(t *testing.T) {
 }
 
 // FuzzXmppAddrs feeds raw subjectAltName values to the otherName parser:
-// it never panics, and what it returns re-encodes to a SAN that parses to
-// the same names.
+// it never panics, its errors wrap ErrCertificate, and what it returns
+// re-encodes to a SAN that parses to the same names.
 func FuzzXmppAddrs(f *testing.F) {
 	f.Add([]byte{0x30, 0x00})
 	for _, opts := range [][]CertOption{
@@ -144,6 +144,9 @@ func FuzzXmppAddrs(f *testing.F) {
 	f.Fuzz(func(t *testing.T, der []byte) {
 		addrs, err := parseXmppAddrs(der)
 		if err != nil {
+			if !errors.Is(err, ErrCertificate) {
+				t.Fatalf("parseXmppAddrs: error %v does not wrap ErrCertificate", err)
+			}
 			return
 		}
 		valid := slices.DeleteFunc(slices.Clone(addrs), func(s string) bool { return !utf8Valid(s) })

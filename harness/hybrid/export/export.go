@@ -291,10 +291,10 @@ func (r *reader) get(fields [][]byte, field string) string {
 	return strings.TrimSpace(string(fields[i]))
 }
 
-// Bool parses an export's boolean: t/true/yes/y/1/enabled and
+// parseBool parses an export's boolean: t/true/yes/y/1/enabled and
 // f/false/no/n/0/disabled (any case); empty is false. BAT writes t and f,
 // Control Hub TRUE and FALSE.
-func Bool(s string) (bool, error) {
+func parseBool(s string) (bool, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "t", "true", "yes", "y", "1", "enabled", "on":
 		return true, nil

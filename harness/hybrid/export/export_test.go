@@ -197,12 +197,12 @@ func TestWebexReader(t *testing.T) {
 
 func TestBool(t *testing.T) {
 	for in, want := range map[string]bool{"t": true, "TRUE": true, "True": true, "f": false, "FALSE": false, "": false, " 1 ": true} {
-		if got, err := Bool(in); err != nil || got != want {
-			t.Errorf("Bool(%q) = %v, %v", in, got, err)
+		if got, err := parseBool(in); err != nil || got != want {
+			t.Errorf("parseBool(%q) = %v, %v", in, got, err)
 		}
 	}
-	if _, err := Bool("VRAI"); err == nil {
-		t.Error("Bool(VRAI) accepted")
+	if _, err := parseBool("VRAI"); err == nil {
+		t.Error("parseBool(VRAI) accepted")
 	}
 }
 

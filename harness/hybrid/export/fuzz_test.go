@@ -50,7 +50,8 @@ func FuzzUCMReader(f *testing.F) {
 	})
 }
 
-// FuzzWebexReader is FuzzUCMReader for the Control Hub export.
+// FuzzWebexReader is FuzzUCMReader for the Control Hub export: no panic,
+// errors wrap ErrNotCSV, ErrColumns or ErrRow, good rows re-encode stably.
 func FuzzWebexReader(f *testing.F) {
 	f.Add([]byte("User ID/Email (Required),User Status,Hybrid Message Service\r\nalice@example.com,Active,TRUE\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {

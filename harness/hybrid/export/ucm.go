@@ -105,12 +105,12 @@ func (u *UCMReader) Next() (UCMUser, error) {
 		return out, &RowError{File: u.r.file, Line: line, Reason: "empty USER ID"}
 	}
 	if u.Has(UCMHomeCluster) {
-		if out.Home, err = Bool(u.r.get(fields, UCMHomeCluster)); err != nil {
+		if out.Home, err = parseBool(u.r.get(fields, UCMHomeCluster)); err != nil {
 			return out, &RowError{File: u.r.file, Line: line, Reason: fmt.Sprintf("HOME CLUSTER: %v", err)}
 		}
 	}
 	if u.Has(UCMIMPEnabled) {
-		if out.IMPEnabled, err = Bool(u.r.get(fields, UCMIMPEnabled)); err != nil {
+		if out.IMPEnabled, err = parseBool(u.r.get(fields, UCMIMPEnabled)); err != nil {
 			return out, &RowError{File: u.r.file, Line: line, Reason: fmt.Sprintf("%s: %v", u.r.t.headers[u.r.t.index[UCMIMPEnabled]], err)}
 		}
 	}

@@ -84,7 +84,7 @@ func (w *WebexReader) Next() (WebexUser, error) {
 	if out.Email == "" {
 		return out, &RowError{File: w.r.file, Line: line, Reason: "empty User ID/Email"}
 	}
-	if out.HybridMessage, err = Bool(w.r.get(fields, WebexHybridMessage)); err != nil {
+	if out.HybridMessage, err = parseBool(w.r.get(fields, WebexHybridMessage)); err != nil {
 		return out, &RowError{File: w.r.file, Line: line, Reason: fmt.Sprintf("%s: %v", w.r.t.headers[w.r.t.index[WebexHybridMessage]], err)}
 	}
 	return out, nil

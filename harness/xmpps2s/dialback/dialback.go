@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -50,6 +49,9 @@ func (s sentinel) Error() string { return string(s) }
 
 // ErrMalformed is wrapped by every Decode error.
 const ErrMalformed = sentinel("dialback: malformed element")
+
+// ErrDomain is a from or to that is not a bare server domain.
+const ErrDomain = sentinel("dialback: not a server domain")
 
 // Key is the dialback key of XEP-0185 §3: the hex HMAC-SHA256, keyed with
 // the hex SHA-256 of secret, of "receiving originating streamID". The
@@ -272,18 +274,18 @@ const DomainForbidden = " \t\r\n<>'\"&/@\\"
 // server-to-server stream headers must be bare domains.
 func CanonicalDomain(s string) (string, error) {
 	if s == "" {
-		return "", errors.New("empty domain")
+		return "", fmt.Errorf("%w: empty", ErrDomain)
 	}
 	j, err := jid.Parse(s)
 	if err != nil {
-		return "", fmt.Errorf("%q is not a JID: %w", s, err)
+		return "", fmt.Errorf("%w: %q is not a JID: %w", ErrDomain, s, err)
 	}
 	if j.Localpart() != "" || j.Resourcepart() != "" {
-		return "", fmt.Errorf("%q is not a bare domain", s)
+		return "", fmt.Errorf("%w: %q is not a bare domain", ErrDomain, s)
 	}
 	d := j.Domainpart()
 	if err := CheckDomainpart(d); err != nil {
-		return "", fmt.Errorf("%q: %w", s, err)
+		return "", fmt.Errorf("%w: %q: %w", ErrDomain, s, err)
 	}
 	return d, nil
 }
@@ -295,16 +297,16 @@ func CanonicalDomain(s string) (string, error) {
 func CheckDomainpart(d string) error {
 	if strings.HasPrefix(d, "[") && strings.HasSuffix(d, "]") {
 		if ip, err := netip.ParseAddr(d[1 : len(d)-1]); err != nil || !ip.Is6() {
-			return fmt.Errorf("%q is not an IPv6 literal", d)
+			return fmt.Errorf("%w: %q is not an IPv6 literal", ErrDomain, d)
 		}
 		return nil
 	}
 	if strings.ContainsAny(d, DomainForbidden+":[]") {
-		return fmt.Errorf("%q has characters a domain cannot have", d)
+		return fmt.Errorf("%w: %q has characters a domain cannot have", ErrDomain, d)
 	}
 	for _, l := range strings.Split(d, ".") {
 		if l == "" {
-			return fmt.Errorf("%q has an empty label", d)
+			return fmt.Errorf("%w: %q has an empty label", ErrDomain, d)
 		}
 	}
 	return nil
