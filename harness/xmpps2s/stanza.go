@@ -238,6 +238,20 @@ func encodeTokens(toks []xml.Token) string {
 	var b bytes.Buffer
 	e := xml.NewEncoder(&b)
 	for _, t := range toks {
+		if se, ok := t.(xml.StartElement); ok && se.Name.Space != "" {
+			// The encoder writes the element's namespace as xmlns itself:
+			// a default-namespace attribute kept beside it would be written
+			// twice.
+			attrs := se.Attr[:0:0]
+			for _, a := range se.Attr {
+				if a.Name.Space == "" && a.Name.Local == "xmlns" {
+					continue
+				}
+				attrs = append(attrs, a)
+			}
+			se.Attr = attrs
+			t = se
+		}
 		if err := e.EncodeToken(t); err != nil {
 			return fmt.Sprintf("(unencodable: %v)", err)
 		}

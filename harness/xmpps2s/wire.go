@@ -463,15 +463,22 @@ func (w *wire) next() (*element, error) {
 
 // checkNames refuses element and attribute names that are not XML names
 // (encoding/xml's decoder lets some through, e.g. a leading digit, that
-// its encoder then refuses).
+// its encoder then refuses), and an attribute given twice (XML 1.0
+// "Unique Att Spec", Namespaces in XML 1.0 §6.3), which encoding/xml does
+// not check either.
 func checkNames(t xml.StartElement) error {
 	if !xmlName(t.Name.Local) {
 		return fmt.Errorf("%w: %q is not an XML name", ErrMalformed, clip(t.Name.Local, 40))
 	}
+	seen := make(map[xml.Name]bool, len(t.Attr))
 	for _, a := range t.Attr {
 		if !xmlName(a.Name.Local) {
 			return fmt.Errorf("%w: attribute %q is not an XML name", ErrMalformed, clip(a.Name.Local, 40))
 		}
+		if seen[a.Name] {
+			return fmt.Errorf("%w: attribute %q given twice", ErrMalformed, clip(a.Name.Local, 40))
+		}
+		seen[a.Name] = true
 	}
 	return nil
 }
