@@ -7,12 +7,12 @@ REPORT      ?= out
 FUZZTIME    ?= 5000x
 REPEAT      ?= 20
 
-.PHONY: run test check lint unit selftest repeat fuzz lab
+.PHONY: run test check lint unit selftest repeat fuzz lab cross junit
 
 run:
 	$(GO) run ./cmd/cutover run --report $(REPORT)
 
-test: lint unit selftest repeat fuzz lab
+test: lint cross unit selftest repeat fuzz junit lab
 
 check: test
 
@@ -39,6 +39,17 @@ repeat:
 # Each fuzzer briefly (FUZZTIME each).
 fuzz:
 	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
+
+# The command builds for the platforms QA teams run it on.
+cross:
+	GOOS=linux GOARCH=amd64 $(GO) build -o /dev/null ./cmd/...
+	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/cutover
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/cutover
+
+# junit.xml against the Jenkins xUnit schema (xmllint) and a real reader
+# (python3-junitparser), installed by the script when missing.
+junit:
+	bash scripts/check-junit.sh
 
 # Lab mode against an independent DNS server: BIND 9 (installed from
 # Debian's packages when missing) serves the site's views.

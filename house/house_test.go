@@ -300,3 +300,28 @@ func TestGodogIsStrict(t *testing.T) {
 		}
 	}
 }
+
+// TestPublicSources: product text (features, harness, steps, cmd) cites
+// public documents, never the project's internal notes.
+func TestPublicSources(t *testing.T) {
+	internal := regexp.MustCompile(`FACTS|seed 00[0-9]`)
+	for _, dir := range []string{"features", "harness", "steps", "cmd"} {
+		err := filepath.WalkDir(filepath.Join(root, dir), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			if loc := internal.FindIndex(b); loc != nil {
+				line := 1 + strings.Count(string(b[:loc[0]]), "\n")
+				t.Errorf("%s:%d cites an internal name (%s): cite the public document by title and section", p, line, b[loc[0]:loc[1]])
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

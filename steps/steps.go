@@ -10,6 +10,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -21,6 +22,7 @@ import (
 	"github.com/cucumber/godog"
 
 	"example.com/cutover/harness/checkid"
+	"example.com/cutover/harness/report"
 	"example.com/cutover/harness/target"
 )
 
@@ -31,11 +33,37 @@ type World struct {
 	T *target.Target
 	// ID is the scenario's check ID ("DISC-03").
 	ID string
+	// Started is when the scenario began.
+	Started time.Time
 	// Where the client stands (set by "a client inside the network").
 	Where target.Where
 	// Identity is the user the scenario follows across capabilities (a
 	// journey), nil when the scenario covers every test user.
 	Identity *Identity
+
+	// verdict is set by a step that could not test or found nothing to
+	// check; attached holds whether the after-step hook has recorded it.
+	verdict  report.Verdict
+	reason   string
+	attached bool
+}
+
+// ErrNotApplicable is returned (wrapped, with the reason) by a step that
+// finds nothing to check on this site: the check is NOT APPLICABLE, never a
+// vacuous pass. NotApplicable makes one.
+var ErrNotApplicable = errors.New("not applicable")
+
+// NotApplicable says the check has nothing to check here, and why.
+func NotApplicable(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrNotApplicable, fmt.Sprintf(format, args...))
+}
+
+// Done is what the progress hook hears when a check finishes.
+type Done struct {
+	ID       string
+	Verdict  report.Verdict
+	Reason   string
+	Duration time.Duration
 }
 
 // Identity is one test user as the scenario follows them: what one
@@ -75,6 +103,8 @@ type Registry struct {
 	t      *target.Target
 	defs   []stepDef
 	before []func(context.Context) context.Context
+	// OnDone, when set, hears about every check as it finishes.
+	OnDone func(Done)
 }
 
 type stepDef struct {
@@ -103,7 +133,7 @@ func (r *Registry) Before(f func(context.Context) context.Context) { r.before = 
 func (r *Registry) Initializer() func(*godog.ScenarioContext) {
 	return func(sc *godog.ScenarioContext) {
 		sc.Before(func(ctx context.Context, s *godog.Scenario) (context.Context, error) {
-			w := &World{T: r.t, Where: target.Inside}
+			w := &World{T: r.t, Where: target.Inside, Started: time.Now()}
 			for _, tag := range s.Tags {
 				if id, ok := checkid.FromTag(tag.Name); ok {
 					w.ID = id
@@ -113,6 +143,32 @@ func (r *Registry) Initializer() func(*godog.ScenarioContext) {
 			for _, f := range r.before {
 				ctx = f(ctx)
 			}
+			return ctx, nil
+		})
+		// A step that could not test or found nothing to check gives its
+		// check that verdict through an attachment the report reads.
+		// (A hook returns its own error, nil here: godog keeps the step's.)
+		sc.StepContext().After(func(ctx context.Context, _ *godog.Step, _ godog.StepResultStatus, _ error) (context.Context, error) {
+			if w := WorldFrom(ctx); w != nil && w.verdict != "" && !w.attached {
+				w.attached = true
+				ctx = godog.Attach(ctx, godog.Attachment{FileName: "verdict", MediaType: report.VerdictMediaType,
+					Body: []byte(string(w.verdict) + "\n" + w.reason)})
+			}
+			return ctx, nil
+		})
+		sc.After(func(ctx context.Context, _ *godog.Scenario, err error) (context.Context, error) {
+			w := WorldFrom(ctx)
+			if r.OnDone == nil || w == nil {
+				return ctx, nil
+			}
+			d := Done{ID: w.ID, Verdict: report.Pass, Duration: time.Since(w.Started)}
+			switch {
+			case w.verdict != "":
+				d.Verdict, d.Reason = w.verdict, w.reason
+			case err != nil:
+				d.Verdict, d.Reason = report.Fail, r.t.Redact(err.Error())
+			}
+			r.OnDone(d)
 			return ctx, nil
 		})
 		for _, d := range r.defs {
@@ -158,7 +214,7 @@ func (r *Registry) Step(pattern string, fn any) {
 				ctx = out[0].Interface().(context.Context) // keep attachments
 			}
 			e := reflect.New(errorType).Elem()
-			e.Set(reflect.ValueOf(r.checkError(ctx, errV.Interface().(error))))
+			e.Set(reflect.ValueOf(r.classify(ctx, errV.Interface().(error))))
 			out[n-1] = e
 		}
 		return out
@@ -166,10 +222,39 @@ func (r *Registry) Step(pattern string, fn any) {
 	r.defs = append(r.defs, stepDef{re, wrapped.Interface()})
 }
 
-func (r *Registry) checkError(ctx context.Context, err error) error {
+// classify turns a step's error into the check's verdict: not applicable
+// (the scenario's remaining steps are skipped), could not test (a reason
+// that matches target.ErrNotTested, a timeout, a run interrupted or out of
+// time), or a failure of the site. The message is redacted and starts with
+// the check ID.
+func (r *Registry) classify(ctx context.Context, err error) error {
+	w := WorldFrom(ctx)
 	msg := r.t.Redact(err.Error())
-	if w := WorldFrom(ctx); w != nil && w.ID != "" && !strings.HasPrefix(msg, w.ID+":") {
+	if w != nil && w.ID != "" {
+		msg = strings.TrimPrefix(msg, w.ID+": ")
+	}
+	verdict := report.Fail
+	switch {
+	case errors.Is(err, ErrNotApplicable):
+		verdict = report.NotApplicable
+		msg = strings.TrimPrefix(msg, ErrNotApplicable.Error()+": ")
+	case ctx.Err() != nil:
+		verdict = report.Error
+		msg = "could not test: the run was stopped (" + context.Cause(ctx).Error() + "): " + msg
+	case errors.Is(err, target.ErrNotTested) || target.IsTimeout(err):
+		verdict = report.Error
+		if !strings.HasPrefix(msg, "could not test") {
+			msg = "could not test: " + msg
+		}
+	}
+	if w != nil && verdict != report.Fail && w.verdict == "" {
+		w.verdict, w.reason = verdict, msg
+	}
+	if w != nil && w.ID != "" {
 		msg = w.ID + ": " + msg
+	}
+	if verdict == report.NotApplicable {
+		return fmt.Errorf("%w: %s", godog.ErrSkip, msg)
 	}
 	return checkError{msg: msg, err: err}
 }
@@ -191,21 +276,45 @@ func Attach(ctx context.Context, name, body string) context.Context {
 }
 
 // Failures collects one line per offending item so a check reports every
-// problem of the site at once, not only the first.
-type Failures []string
+// problem of the site at once, not only the first. Items that could not be
+// tested are kept apart: the check fails when the site is wrong anywhere,
+// and could not test only when nothing else was found.
+type Failures struct {
+	lines     []string
+	notTested []string
+}
 
-// Add records one problem.
-func (f *Failures) Add(format string, args ...any) { *f = append(*f, fmt.Sprintf(format, args...)) }
+// Add records one problem of the site.
+func (f *Failures) Add(format string, args ...any) {
+	f.lines = append(f.lines, fmt.Sprintf(format, args...))
+}
+
+// AddErr records a problem caused by err: a reason the suite could not
+// test (target.ErrNotTested, a timeout) is kept apart from the site's.
+func (f *Failures) AddErr(err error, format string, args ...any) {
+	if errors.Is(err, target.ErrNotTested) || target.IsTimeout(err) {
+		f.notTested = append(f.notTested, fmt.Sprintf(format, args...))
+		return
+	}
+	f.Add(format, args...)
+}
 
 // Err is nil without problems, else one error naming them all.
 func (f Failures) Err() error {
-	switch len(f) {
-	case 0:
-		return nil
-	case 1:
-		return fmt.Errorf("%s", f[0])
+	if len(f.lines) == 0 {
+		if len(f.notTested) == 0 {
+			return nil
+		}
+		return target.NotTested(joinLines(f.notTested))
 	}
-	return fmt.Errorf("%s (and %d more: %s)", f[0], len(f)-1, strings.Join(f[1:], "; "))
+	return joinLines(append(f.lines, f.notTested...))
+}
+
+func joinLines(lines []string) error {
+	if len(lines) == 1 {
+		return errors.New(lines[0])
+	}
+	return fmt.Errorf("%s (and %d more: %s)", lines[0], len(lines)-1, strings.Join(lines[1:], "; "))
 }
 
 // Seeded is a random source fixed by key: a client's random choices (SRV

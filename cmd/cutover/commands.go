@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -17,144 +16,7 @@ import (
 	"example.com/cutover/harness/fakesite"
 	"example.com/cutover/harness/report"
 	"example.com/cutover/harness/runner"
-	"example.com/cutover/harness/target"
 )
-
-func newRunCmd() *cobra.Command {
-	var (
-		targetSpec, tags, reportDir string
-		concurrency, repeat         int
-		seed                        int64
-		resetAuth                   bool
-	)
-	cmd := &cobra.Command{
-		Use:   "run",
-		Short: "Run the checks against a target and print a summary per capability",
-		Long: `Run the checks against a target: "embedded" (default, in-process fakes),
-"containers" (the same fakes in Docker on inside/DMZ/outside networks), or a
-target file (lab site, or kind: embedded with faults).
-Exit status: 0 all selected checks passed, 1 a check failed (or, with
---repeat, a verdict changed between runs), 2 usage or configuration error.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if concurrency < 1 {
-				return usageErr("--concurrency must be at least 1, got %d", concurrency)
-			}
-			if repeat < 1 {
-				return usageErr("--repeat must be at least 1, got %d", repeat)
-			}
-			ctx := cmd.Context()
-			if resetAuth {
-				if err := resetAuthBudget(targetSpec); err != nil {
-					return configErr(err)
-				}
-			}
-			t, err := runner.Open(ctx, targetSpec, fakesite.Options{})
-			if err != nil {
-				return configErr(err)
-			}
-			defer t.Close()
-			out := cmd.OutOrStdout()
-			// Only each check's verdicts are kept across repeats, and the
-			// last run: memory does not grow with --repeat.
-			history := verdictHistory{}
-			var last *report.Run
-			for i := 0; i < repeat; i++ {
-				dir := reportDir
-				if repeat > 1 && dir != "" {
-					dir = fmt.Sprintf("%s/run-%03d", reportDir, i+1)
-				}
-				runSeed := seed
-				if seed != 0 {
-					runSeed = seed + int64(i) // a new order each repeat: order-dependence shows up
-				}
-				r, err := runner.Run(ctx, runner.Options{Target: t, FS: features.FS, Tags: tags, Concurrency: concurrency, ReportDir: dir, Seed: runSeed})
-				if err != nil {
-					if errors.Is(err, runner.ErrNoChecks) {
-						return usageErr("%v", err)
-					}
-					return &exitError{code: exitConfig, err: err}
-				}
-				history.add(r)
-				last = r
-				if ctx.Err() != nil {
-					return &exitError{code: exitConfig, err: fmt.Errorf("interrupted")}
-				}
-			}
-			if err := report.WriteSummary(out, last); err != nil {
-				return err
-			}
-			if reportDir != "" {
-				fmt.Fprintf(out, "reports: %s (junit.xml, cucumber.json, report.html)\n", reportDir)
-			}
-			if repeat > 1 {
-				changed := history.changed()
-				fmt.Fprintf(out, "repeat: %d runs, %d check(s) changed verdict\n", repeat, len(changed))
-				for _, c := range changed {
-					fmt.Fprintf(out, "  FLAKY %s\n", c)
-				}
-				if len(changed) > 0 {
-					return &exitError{code: exitFail}
-				}
-			}
-			if len(last.Failed()) > 0 {
-				return &exitError{code: exitFail}
-			}
-			return nil
-		},
-	}
-	f := cmd.Flags()
-	f.StringVar(&targetSpec, "target", runner.BuiltinEmbedded, `"embedded", "containers" (needs Docker) or a target file`)
-	f.StringVar(&tags, "tags", "", `tag expression, e.g. "@discovery && ~@DISC-03"`)
-	f.StringVar(&reportDir, "report", "", "write junit.xml, cucumber.json and report.html here")
-	f.IntVar(&concurrency, "concurrency", 4, "scenarios run at once")
-	f.IntVar(&repeat, "repeat", 1, "run the suite N times and report checks whose verdict changed")
-	f.Int64Var(&seed, "seed", 0, "shuffle scenario order with this seed, +1 per repeat (0: file order)")
-	f.BoolVar(&resetAuth, "reset-auth-budget", false, "forget the authentication failures remembered for this lab target (only when the lockout window is over or the lockout was cleared)")
-	return cmd
-}
-
-// resetAuthBudget forgets a lab target's remembered authentication
-// failures (target.StateFile).
-func resetAuthBudget(spec string) error {
-	if spec == runner.BuiltinEmbedded || spec == runner.BuiltinContainers || spec == "" {
-		return nil // the fakes keep no state
-	}
-	site, err := target.LoadFile(spec, os.LookupEnv)
-	if err != nil {
-		return err
-	}
-	return target.ResetAuthState(target.DefaultStateDir(), site)
-}
-
-// verdictHistory counts each check's verdicts across repeats.
-type verdictHistory map[string]map[report.Status]int
-
-func (h verdictHistory) add(r *report.Run) {
-	for _, c := range r.Checks {
-		if h[c.ID] == nil {
-			h[c.ID] = map[report.Status]int{}
-		}
-		h[c.ID][c.Status]++
-	}
-}
-
-// changed lists the checks whose verdict was not the same in every run.
-func (h verdictHistory) changed() []string {
-	var out []string
-	for id, st := range h {
-		if len(st) > 1 {
-			var parts []string
-			for s, n := range st {
-				parts = append(parts, fmt.Sprintf("%s×%d", s, n))
-			}
-			sort.Strings(parts)
-			out = append(out, id+" ("+strings.Join(parts, ", ")+")")
-		}
-	}
-	sort.Strings(out)
-	return out
-}
 
 // configErr maps target problems to exit 2.
 func configErr(err error) error {
@@ -183,9 +45,9 @@ func newListCmd() *cobra.Command {
 				return writeJSON(out, checks)
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tCAPABILITY\tTITLE\tSOURCE\tFEATURE")
+			fmt.Fprintln(tw, "ID\tCAPABILITY\tTITLE\tFEATURE\tFAULTS\tSOURCE")
 			for _, c := range checks {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s:%d\n", c.ID, c.Capability, c.Title, c.Source, c.Feature, c.Line)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s:%d\t%s\t%s\n", c.ID, c.Capability, c.Title, c.Feature, c.Line, strings.Join(c.Faults, ","), c.Source)
 			}
 			return tw.Flush()
 		},
@@ -201,9 +63,9 @@ func listFaults(out io.Writer, asJSON bool) error {
 		return writeJSON(out, cat)
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FAULT\tKILLS\tDESCRIPTION")
+	fmt.Fprintln(tw, "FAULT\tMUST FAIL\tMUST REPORT COULD NOT TEST\tDESCRIPTION")
 	for _, f := range cat {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", f.Name, strings.Join(f.Kills, ","), f.Description)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Name, strings.Join(f.Kills, ","), strings.Join(f.Errors, ","), f.Description)
 	}
 	return tw.Flush()
 }
@@ -337,7 +199,10 @@ func writeSelftest(out io.Writer, rep *runner.SelftestReport) {
 	tw.Flush()
 	for _, f := range rep.Faults {
 		if len(f.Unexpected) > 0 {
-			fmt.Fprintf(out, "note: fault %s also fails %v (not in its kills list)\n", f.Name, f.Unexpected)
+			fmt.Fprintf(out, "FAIL: fault %s also fails %v (not in its kills list)\n", f.Name, f.Unexpected)
+		}
+		if len(f.ErrorsMissed)+len(f.ErrorsUnexpected) > 0 {
+			fmt.Fprintf(out, "FAIL: fault %s: want %v to report could-not-test, got %v\n", f.Name, f.Errors, f.Errored)
 		}
 	}
 	if len(rep.Clean) > 0 {

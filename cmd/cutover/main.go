@@ -20,9 +20,10 @@ import (
 
 // Exit codes.
 const (
-	exitPass   = 0
-	exitFail   = 1
-	exitConfig = 2
+	exitPass        = 0
+	exitFail        = 1
+	exitConfig      = 2
+	exitInterrupted = 130
 )
 
 // exitError carries an exit code out of a command.
@@ -76,6 +77,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRunCmd(), newListCmd(), newFakesCmd(), newSelftestCmd())
+	root.Version = version().String()
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.AddCommand(newRunCmd(), newListCmd(), newFakesCmd(), newSelftestCmd(), newVersionCmd())
 	return root
 }

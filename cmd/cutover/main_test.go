@@ -132,7 +132,7 @@ func TestFaultedFixtureFailsExactly(t *testing.T) {
 		t.Fatalf("want exactly %v failing, got %v\n%s", want, got, out)
 	}
 	for _, id := range want {
-		if !regexp.MustCompile(`(?m)^  FAIL ` + id + ` `).MatchString(out) {
+		if !regexp.MustCompile(`(?m)^  FAIL +` + id + ` `).MatchString(out) {
 			t.Errorf("summary does not list %s:\n%s", id, out)
 		}
 	}
@@ -159,6 +159,13 @@ func TestConfigErrorsExit2(t *testing.T) {
 		{"bad flag", []string{"run", "--concurrency", "0"}, `--concurrency must be at least 1`},
 		{"unknown flag", []string{"run", "--bogus"}, `unknown flag`},
 		{"unknown command", []string{"frobnicate"}, `unknown command`},
+		{"old tag syntax", []string{"run", "--tags", "@discovery && ~@DISC-03"}, `write "@a and @b"\. \(column 12\)`},
+		{"tags: lone comma", []string{"run", "--tags", ","}, `--tags: .*column 1`},
+		{"tags: lone @", []string{"run", "--tags", "@"}, `no check selected`},
+		{"tags: trailing comma", []string{"run", "--tags", "@DISC-01,"}, `"@a,@b" is godog's old syntax`},
+		{"tags: dangling and", []string{"run", "--tags", "@DISC-01 and "}, `Expected operand`},
+		{"tags: blank", []string{"run", "--tags", "not"}, `Expected operand`},
+		{"tags: unmatched", []string{"run", "--tags", "(@DISC-01"}, `Unmatched \(`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := cutover(t, tc.args...)
@@ -271,4 +278,121 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestStandardTagExpressions: Cucumber's syntax selects what it says.
+func TestStandardTagExpressions(t *testing.T) {
+	for _, tc := range []struct {
+		tags string
+		n    int
+	}{{"@DISC-01 or @DISC-02", 2}, {"@discovery and not @DISC-03", 19}, {"not @DISC-03", 19}, {"(@DISC-01 or @DISC-02) and not @DISC-02", 1}} {
+		dir := t.TempDir()
+		code, out, errs := cutover(t, "run", "--tags", tc.tags, "--report", dir)
+		if code != 0 {
+			t.Fatalf("--tags %q: exit %d\n%s\n%s", tc.tags, code, out, errs)
+		}
+		var res struct {
+			Checks      []json.RawMessage
+			NotSelected []string `json:"not_selected"`
+		}
+		if err := json.Unmarshal(mustRead(t, filepath.Join(dir, "results.json")), &res); err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Checks) != tc.n || len(res.Checks)+len(res.NotSelected) != 20 {
+			t.Errorf("--tags %q: %d checks ran, %d left out; want %d ran", tc.tags, len(res.Checks), len(res.NotSelected), tc.n)
+		}
+	}
+}
+
+// TestLeftOutInEveryFormat: a faulted run with --tags 'not @DISC-03' says
+// in every format that one check was left out.
+func TestLeftOutInEveryFormat(t *testing.T) {
+	dir := t.TempDir()
+	code, out, _ := cutover(t, "run", "--target", "../../fixtures/targets/faulted.yaml", "--tags", "not @DISC-03", "--report", dir)
+	if code != 1 {
+		t.Fatalf("want exit 1 (DISC-10, -14, -17 still fail), got %d\n%s", code, out)
+	}
+	if !strings.Contains(out, "1 left out by the tag filter") {
+		t.Errorf("console: no word of the left-out check:\n%s", out)
+	}
+	for file, want := range map[string]string{
+		"results.json":  `"not_selected": [`,
+		"junit.xml":     `name="not_selected" value="DISC-03"`,
+		"report.html":   `1 check(s) left out`,
+		"cucumber.json": `"name": "@DISC-01"`, // cucumber JSON lists what ran: DISC-03 is absent
+	} {
+		b := string(mustRead(t, filepath.Join(dir, file)))
+		if !strings.Contains(b, want) {
+			t.Errorf("%s lacks %q", file, want)
+		}
+		if file == "cucumber.json" && strings.Contains(b, `"@DISC-03"`) {
+			t.Errorf("cucumber.json ran DISC-03")
+		}
+	}
+}
+
+// TestSilentResolverIsNotTested: a resolver that never answers makes the
+// checks that needed it ERROR (could not test), never FAIL or PASS, with
+// progress lines while the run waits.
+func TestSilentResolverIsNotTested(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "silent.yaml")
+	if err := os.WriteFile(f, []byte("kind: embedded\nfakes:\n  faults: [dns-outside-silent]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := cutover(t, "run", "--target", f, "--tags", "@DISC-02 or @DISC-04 or @DISC-01", "--progress", "--heartbeat", "50ms")
+	if code != 1 {
+		t.Fatalf("want exit 1, got %d\n%s\n%s", code, out, errs)
+	}
+	for _, want := range []string{"ERROR DISC-02", "ERROR DISC-04", "PASS  DISC-01", "still running"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("progress lacks %q:\n%s", want, errs)
+		}
+	}
+	if !strings.Contains(out, "RESULT: ERROR (2 could not be tested, 1 passed of 3 checks") {
+		t.Errorf("summary:\n%s", out)
+	}
+}
+
+// TestInterruptedRun: a run stopped half-way writes reports that say so
+// and exits 130.
+func TestInterruptedRun(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "slow.yaml")
+	if err := os.WriteFile(f, []byte("kind: embedded\nfakes:\n  faults: [dns-inside-slow]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	var out bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"run", "--target", f, "--progress", "--concurrency", "1", "--report", dir}, &out, pw)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	if !sc.Scan() { // the first check finished: stop the run
+		t.Fatal("no progress line")
+	}
+	cancel()
+	go io.Copy(io.Discard, pr)
+	if code := <-done; code != 130 {
+		t.Fatalf("want exit 130, got %d\n%s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "RESULT: INTERRUPTED") {
+		t.Errorf("summary:\n%s", out.String())
+	}
+	if b := string(mustRead(t, filepath.Join(dir, "results.json"))); !strings.Contains(b, `"result": "interrupted"`) || !strings.Contains(b, `"interrupted": "interrupted: `) {
+		t.Errorf("results.json does not say the run was interrupted")
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		code, out, _ := cutover(t, args...)
+		if code != 0 || !strings.HasPrefix(out, "cutover ") || !strings.Contains(out, "go1.") {
+			t.Errorf("%v: exit %d, %q", args, code, out)
+		}
+	}
 }

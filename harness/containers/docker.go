@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -208,18 +207,6 @@ func (d *docker) sweep(ctx context.Context, host string) (int, error) {
 		errs = append(errs, err)
 	}
 	return total, errors.Join(errs...)
-}
-
-// alive reports whether the process pid may still run (signal 0 reaches
-// it, or it exists but belongs to someone else). A pid reused by an
-// unrelated process counts as alive: the sweep errs on the safe side.
-func alive(pid string) bool {
-	n, err := strconv.Atoi(pid)
-	if err != nil || n <= 0 {
-		return false
-	}
-	err = syscall.Kill(n, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // Leftovers names the containers and networks that still carry the run's

@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// ConfigURL is a parsed ciscojabber://provision URL (seed 002, Configuration
+// ConfigURL is a parsed ciscojabber://provision URL (Jabber on-premises deployment guide, §Configuration
 // URL).
 type ConfigURL struct {
 	ServicesDomain      string
@@ -83,7 +83,7 @@ func ParseConfigURL(s string) (ConfigURL, error) {
 	return c, nil
 }
 
-// Problems lists what makes the URL unusable or wrong (FACTS DISC-13):
+// Problems lists what makes the URL unusable or wrong (DISC-13):
 // ServicesDomain is mandatory, exclusions are only WEBEX, CUCM and CUP, the
 // SSO prompt is ON or OFF, and the guide's "VoiceServiceDomain" typo is
 // ignored by the clients.

@@ -18,7 +18,7 @@ import (
 // panic; a URL that parses must give Problems and Excludes without
 // panicking, and its canonical re-encoding must parse to the same result.
 // Seeds are in testdata/fuzz/FuzzParseConfigURL: the guide's examples
-// (seed 002) and the problems DISC-13 reports.
+// (Jabber on-premises deployment guide, §Configuration URL) and the problems DISC-13 reports.
 func FuzzParseConfigURL(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := discovery.ParseConfigURL(s)

@@ -170,13 +170,19 @@ func (c *Client) Discover(ctx context.Context, in Input) (*Result, error) {
 			r.logf("%s: %v", name, err)
 		}
 	}
-	// why keeps each failed SRV lookup, so the error names the reason.
+	// why keeps each failed SRV lookup, so the error names the reason,
+	// and errs the lookups' errors, so callers can tell a resolver that
+	// did not answer from a record that is not there.
 	var why []string
+	var errs []error
 	if !cfg.Excludes("CUCM") {
 		name := UDSService + "." + r.VoiceServicesDomain
 		srvs, _, err := c.Resolver.LookupSRV(ctx, name)
 		r.logf("%s: %s", name, describe(srvs, err))
 		why = append(why, describe(srvs, err))
+		if err != nil {
+			errs = append(errs, err)
+		}
 		if err == nil && len(srvs) > 0 {
 			r.Mode = ModeUDS
 			if err := c.firstUDS(ctx, r, srvs); err != nil {
@@ -190,7 +196,10 @@ func (c *Client) Discover(ctx context.Context, in Input) (*Result, error) {
 	r.logf("%s: %s", name, describe(srvs, err))
 	if err != nil || len(srvs) == 0 {
 		why = append(why, describe(srvs, err))
-		return r, fmt.Errorf("%w for %s: %s", ErrNoService, r.VoiceServicesDomain, strings.Join(why, "; "))
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return r, &noServiceError{msg: fmt.Sprintf("%v for %s: %s", ErrNoService, r.VoiceServicesDomain, strings.Join(why, "; ")), errs: append([]error{ErrNoService}, errs...)}
 	}
 	r.Mode = ModeMRA
 	return r, c.edge(ctx, r, srvs, in)
@@ -354,3 +363,13 @@ func emailDomain(email string) string {
 func baseURL(host string, port int) string {
 	return fmt.Sprintf("https://%s:%d", strings.TrimSuffix(host, "."), port)
 }
+
+// noServiceError says neither SRV name led anywhere; it unwraps to
+// ErrNoService and to each lookup's error.
+type noServiceError struct {
+	msg  string
+	errs []error
+}
+
+func (e *noServiceError) Error() string   { return e.msg }
+func (e *noServiceError) Unwrap() []error { return e.errs }

@@ -148,10 +148,13 @@ func udsKind() Kind {
 // Users, domains and the services it resolves come from the site; every
 // field here is a fault.
 type EdgeSettings struct {
-	AcceptAnyCredentials bool     `yaml:"accept_any_credentials,omitempty" json:"accept_any_credentials,omitempty"`
-	OmitServices         []string `yaml:"omit_services,omitempty" json:"omit_services,omitempty"`
-	PaddedPathOnly       bool     `yaml:"padded_path_only,omitempty" json:"padded_path_only,omitempty"`
-	Status               int      `yaml:"status,omitempty" json:"status,omitempty"`
+	AcceptAnyCredentials bool `yaml:"accept_any_credentials,omitempty" json:"accept_any_credentials,omitempty"`
+	// RefuseUsers refuses the test users' own passwords (the fake knows
+	// other ones).
+	RefuseUsers    bool     `yaml:"refuse_users,omitempty" json:"refuse_users,omitempty"`
+	OmitServices   []string `yaml:"omit_services,omitempty" json:"omit_services,omitempty"`
+	PaddedPathOnly bool     `yaml:"padded_path_only,omitempty" json:"padded_path_only,omitempty"`
+	Status         int      `yaml:"status,omitempty" json:"status,omitempty"`
 }
 
 func edgeKind() Kind {
@@ -163,7 +166,11 @@ func edgeKind() Kind {
 			site := env.Plan.Site
 			var users []expressway.User
 			for _, u := range site.Users {
-				users = append(users, expressway.User{Username: u.Username, Password: u.Password})
+				pw := u.Password
+				if e.RefuseUsers {
+					pw = "not-" + pw
+				}
+				users = append(users, expressway.User{Username: u.Username, Password: pw})
 			}
 			targets := func(nodes []string) []expressway.Target {
 				out := make([]expressway.Target, len(nodes))

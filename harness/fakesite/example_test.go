@@ -69,7 +69,7 @@ func ExampleFaultsFor() {
 	fmt.Println(p.Apply("uds-node-dead"))
 	// Output:
 	// edge-san-missing-domain [DISC-10] - the Expressway-E certificate has no SAN form for emea.example.com
-	// DISC-14: [cuplogin-srv-missing]
+	// DISC-14: [cuplogin-srv-missing dns-inside-garbage]
 	// true
 	// fakesite: fault uds-node-dead: fakesite: plan: no host "ucm3.example.com" in the plan
 }

@@ -6,6 +6,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
+
+	"example.com/cutover/harness/target"
 )
 
 // Fault is one way a site can be broken. Every check must be killed by at
@@ -15,10 +18,17 @@ type Fault struct {
 	Name        string   `json:"name"`
 	Description string   `json:"description"`
 	Kills       []string `json:"kills"`
+	// Errors lists the checks that must report that they could not test
+	// (ERROR, not FAIL) when the fault is injected alone: a fault of the
+	// suite's own path to the site, such as a resolver that never answers.
+	Errors []string `json:"errors,omitempty"`
 	// apply edits the plan; it fails when the plan lacks what the fault
 	// names (a host, a user, a service), so a fault never silently does
 	// nothing.
 	apply func(*Plan) error
+	// timeout, when set, shortens the suite's per-call timeout: a fault
+	// that makes calls time out need not make the selftest wait 3 s each.
+	timeout time.Duration
 }
 
 // catalogue is every capability's faults, one list per capability file
@@ -77,6 +87,9 @@ func (p *Plan) Apply(faults ...string) error {
 		}
 		if err := f.apply(p); err != nil {
 			return fmt.Errorf("fakesite: fault %s: %w", name, err)
+		}
+		if f.timeout > 0 {
+			p.Site.Limits.Timeout = target.Duration(f.timeout)
 		}
 		p.Faults = append(p.Faults, name)
 	}

@@ -3,6 +3,9 @@ package fakesite
 import (
 	"fmt"
 	"net/http"
+	"time"
+
+	"example.com/cutover/harness/target"
 )
 
 // discoveryFaults break DNS, UDS, Expressway-E and the configuration URL.
@@ -117,6 +120,24 @@ func discoveryFaults() []Fault {
 		{Name: "dns-tcp-refused", Kills: []string{"DISC-15"},
 			Description: "the inside DNS does not answer over TCP (firewall blocks 53/tcp)",
 			apply:       inView(ZoneInside, func(d *DNSSettings) error { d.NoTCP = true; return nil })},
+		{Name: "dns-outside-silent", Errors: []string{"DISC-02", "DISC-03", "DISC-04", "DISC-09", "DISC-10", "DISC-11", "DISC-15", "DISC-17", "DISC-18", "DISC-19"},
+			Description: "the outside resolver never answers (the suite's path to it is cut): every outside check could not test, none fails (the suite's timeout is 300 ms here, to keep the selftest short)",
+			apply: inView(ZoneOutside, func(d *DNSSettings) error {
+				d.DropEvery = 1
+				return nil
+			}), timeout: 300 * time.Millisecond},
+		{Name: "dns-inside-slow", Errors: []string{"DISC-01", "DISC-05", "DISC-06", "DISC-07", "DISC-08", "DISC-11", "DISC-12", "DISC-14", "DISC-15", "DISC-16", "DISC-20"},
+			Description: "the inside resolver answers only after the suite's timeout (a congested or distant resolver): every inside check could not test, none fails (timeout 300 ms here)",
+			apply: inView(ZoneInside, func(d *DNSSettings) error {
+				d.Delay = target.Duration(time.Second)
+				return nil
+			}), timeout: 300 * time.Millisecond},
+		{Name: "dns-inside-garbage", Kills: []string{"DISC-01", "DISC-05", "DISC-06", "DISC-07", "DISC-08", "DISC-11", "DISC-12", "DISC-14", "DISC-15", "DISC-16", "DISC-20"},
+			Description: "the inside resolver answers every query with bytes that are not DNS (a broken middlebox on port 53)",
+			apply:       inView(ZoneInside, func(d *DNSSettings) error { d.Garbage = true; return nil })},
+		{Name: "edge-refuses-test-password", Errors: []string{"DISC-09", "DISC-17", "DISC-19"},
+			Description: "Expressway-E refuses the test users' passwords (wrong in the target, or changed on the site): the checks that need them could not test, and no password is sent twice",
+			apply:       every(KindEdge, func(e *EdgeSettings) { e.RefuseUsers = true })},
 		{Name: "dns-no-truncation", Kills: []string{"DISC-15"},
 			Description: "the inside DNS sends a 30-target _cisco-uds answer over UDP whole (over 512 bytes, no TC bit)",
 			apply: inView(ZoneInside, func(d *DNSSettings) error {

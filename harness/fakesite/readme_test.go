@@ -24,9 +24,9 @@ const (
 // faultTable renders the catalogue as a Markdown table, sorted by name.
 func faultTable() string {
 	var b strings.Builder
-	b.WriteString("| Fault | Must fail | Effect |\n|---|---|---|\n")
+	b.WriteString("| Fault | Must fail | Must report could not test | Effect |\n|---|---|---|---|\n")
 	for _, f := range fakesite.Catalogue() {
-		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", f.Name, strings.Join(f.Kills, ", "), strings.ReplaceAll(f.Description, "|", `\|`))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", f.Name, strings.Join(f.Kills, ", "), strings.Join(f.Errors, ", "), strings.ReplaceAll(f.Description, "|", `\|`))
 	}
 	return b.String()
 }

@@ -22,7 +22,7 @@ const (
 	srcRFC5321    = `RFC 5321 §2.4 (local-part case) with Control Hub's case-insensitive user IDs`
 )
 
-// Checks lists HYB-01 to HYB-14. HYB-01..09 are the FACTS checks;
+// Checks lists HYB-01 to HYB-14. HYB-01..09 are the first nine checks;
 // HYB-10..14 are proposed here.
 func Checks() []Check {
 	return []Check{

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -203,11 +204,31 @@ func buildCheck(uri string, background []cukeElement, e cukeElement) Check {
 
 	switch {
 	case failed:
-		c.Status = StatusFailed
+		c.Status, c.Verdict = StatusFailed, Fail
 	case allSkipped || !anyStep:
-		c.Status = StatusSkipped
+		c.Status, c.Verdict = StatusSkipped, Error
+		c.Reason = "no step ran"
 	default:
-		c.Status = StatusPassed
+		c.Status, c.Verdict = StatusPassed, Pass
+	}
+	// A step that could not test, or found nothing to check, said so.
+	for i, ev := range c.Evidence {
+		if ev.MediaType != VerdictMediaType {
+			continue
+		}
+		v, reason, _ := strings.Cut(ev.Data, "\n")
+		switch Verdict(v) {
+		case Error, NotApplicable:
+			c.Verdict, c.Reason = Verdict(v), oneLine(reason)
+			if c.Error == "" {
+				c.Error = reason
+			}
+		}
+		c.Evidence = append(c.Evidence[:i:i], c.Evidence[i+1:]...)
+		for j := range c.Steps {
+			c.Steps[j].Evidence = slices.DeleteFunc(c.Steps[j].Evidence, func(e Evidence) bool { return e.MediaType == VerdictMediaType })
+		}
+		break
 	}
 	return c
 }

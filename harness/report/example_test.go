@@ -39,7 +39,7 @@ func Example() {
 	// Output:
 	// cutover: target embedded, 2 checks in 0.42s
 	// discovery   1 passed 1 failed
-	//   FAIL DISC-03  _cisco-uds._tcp.example.com SRV: want NXDOMAIN, got 1 target from 127.0.0.1:<port>
-	// RESULT: FAIL (1 of 2 checks failed)
+	//   FAIL  DISC-03  _cisco-uds._tcp.example.com SRV: want NXDOMAIN, got 1 target from 127.0.0.1:<port>
+	// RESULT: FAIL (1 failed, 1 passed of 2 checks)
 	// seed §4.2 | _cisco-uds._tcp.example.com. 300 IN SRV 0 0 8443 cucm1.example.com.
 }

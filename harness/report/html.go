@@ -23,23 +23,28 @@ var htmlTemplate = template.Must(template.ParseFS(templateFS, "report.html.tmpl"
 
 type htmlView struct {
 	Target, Started, Duration string
+	Tool, Command, Tags       string
+	Interrupted               string
+	NotSelected               int
 	Result, ResultClass       string
-	Total, Passed, Failed     int
-	Other                     int
+	Total                     int
+	Passed, Failed, Errors    int
+	NotApplicable             int
 	Groups                    []htmlGroup
 	Failing                   []htmlCheck
 }
 
 type htmlGroup struct {
-	Name                  string
-	Passed, Failed, Other int
-	Checks                []htmlCheck
+	Name                                  string
+	Passed, Failed, Errors, NotApplicable int
+	Checks                                []htmlCheck
 }
 
 type htmlCheck struct {
 	Check
 	Anchor, IDText, CapabilityName string
 	StatusClass, DurationText      string
+	VerdictText                    string
 	Failing                        bool
 	Steps                          []htmlStep
 	Evidence                       []htmlEvidence
@@ -70,10 +75,15 @@ func WriteHTML(w io.Writer, r *Run) error {
 		return fmt.Errorf("report: write html: %w", ErrNilRun)
 	}
 	v := htmlView{
-		Target:   r.Target,
-		Started:  "unknown",
-		Duration: formatDuration(r.Duration),
-		Total:    len(r.Checks),
+		Target:      r.Target,
+		Started:     "unknown",
+		Duration:    formatDuration(r.Duration),
+		Total:       len(r.Checks),
+		Tool:        r.Tool,
+		Command:     strings.Join(r.Command, " "),
+		Tags:        r.Tags,
+		NotSelected: len(r.NotSelected),
+		Interrupted: r.Interrupted,
 	}
 	if v.Target == "" {
 		v.Target = "(unknown)"
@@ -86,26 +96,29 @@ func WriteHTML(w io.Writer, r *Run) error {
 		hg := htmlGroup{Name: capabilityName(g.Capability)}
 		for _, c := range g.Checks {
 			hc := newHTMLCheck(c, anchors)
-			switch c.Status {
-			case StatusPassed:
+			switch c.Verdict {
+			case Pass:
 				hg.Passed++
-			case StatusFailed:
+			case Fail:
 				hg.Failed++
+			case Error:
+				hg.Errors++
+			case NotApplicable:
+				hg.NotApplicable++
+			}
+			if hc.Failing {
 				v.Failing = append(v.Failing, hc)
-			default:
-				hg.Other++
 			}
 			hg.Checks = append(hg.Checks, hc)
 		}
 		v.Passed += hg.Passed
 		v.Failed += hg.Failed
-		v.Other += hg.Other
+		v.Errors += hg.Errors
+		v.NotApplicable += hg.NotApplicable
 		v.Groups = append(v.Groups, hg)
 	}
-	v.Result, v.ResultClass = "PASS", "st-passed"
-	if v.Failed > 0 || v.Total == 0 {
-		v.Result, v.ResultClass = "FAIL", "st-failed"
-	}
+	res := r.Result()
+	v.Result, v.ResultClass = strings.ToUpper(res), verdictClass(Verdict(res))
 
 	bw := bufio.NewWriter(w)
 	if err := htmlTemplate.Execute(bw, v); err != nil {
@@ -122,9 +135,10 @@ func newHTMLCheck(c Check, anchors map[string]bool) htmlCheck {
 		Check:          c,
 		IDText:         checkID(c),
 		CapabilityName: capabilityName(c.Capability),
-		StatusClass:    statusClass(c.Status),
+		StatusClass:    verdictClass(c.Verdict),
 		DurationText:   formatDuration(c.Duration),
-		Failing:        c.Status == StatusFailed,
+		Failing:        c.Verdict == Fail || c.Verdict == Error,
+		VerdictText:    c.Verdict.Label(),
 	}
 	base := "check-" + anchorSafe(c.ID)
 	hc.Anchor = base
@@ -169,6 +183,16 @@ func inlineMediaType(mt string) bool {
 		return true
 	}
 	return false
+}
+
+func verdictClass(v Verdict) string {
+	switch v {
+	case Pass:
+		return "st-passed"
+	case Fail:
+		return "st-failed"
+	}
+	return "st-other"
 }
 
 func statusClass(s Status) string {

@@ -97,7 +97,7 @@ func TestWriteHTML(t *testing.T) {
 			t.Errorf("page contains %q: not self-contained", bad)
 		}
 	}
-	for _, want := range []string{"embedded", "2026-03-01T09:30:00Z", "420ms", "7 checks", "2 passed", "4 failed", "1 skipped", "seed §4.2 external DNS must not expose UDS", "DISC-10"} {
+	for _, want := range []string{"embedded", "2026-03-01T09:30:00Z", "420ms", "7 checks", "2 passed", "4 failed", "1 could not test", "seed §4.2 external DNS must not expose UDS", "DISC-10"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -111,12 +111,12 @@ func TestWriteHTML(t *testing.T) {
 func TestWriteHTMLHostileRun(t *testing.T) {
 	r := &Run{Target: `<img src=x onerror=alert(1)>`, Checks: []Check{{
 		ID: `"><script>`, Capability: `<b>`, Title: `</table>`, Source: `javascript:alert(1)`,
-		Status: StatusFailed, Reason: `<i>`, Error: `</pre><script>`,
+		Status: StatusFailed, Verdict: Fail, Reason: `<i>`, Error: `</pre><script>`,
 		Evidence: []Evidence{
 			{Name: `"><x`, MediaType: `text/html"><script>`, Data: "<svg onload=alert(1)>"},
 			{Name: "ok", MediaType: "text/plain", Data: "\xff\xfe not utf-8"},
 		},
-	}, {ID: `"><script>`, Status: StatusFailed}}}
+	}, {ID: `"><script>`, Status: StatusFailed, Verdict: Fail}}}
 	var buf bytes.Buffer
 	if err := WriteHTML(&buf, r); err != nil {
 		t.Fatal(err)

@@ -64,6 +64,48 @@ type Step struct {
 	Evidence []Evidence    `json:"evidence,omitempty"`
 }
 
+// Verdict is what a check says about the site.
+type Verdict string
+
+// Verdicts.
+const (
+	// Pass: the site does what the requirement says.
+	Pass Verdict = "pass"
+	// Fail: the site does not.
+	Fail Verdict = "fail"
+	// Error: the suite could not test (a resolver that never answered, a
+	// refused test credential, a safety limit, an interrupted run): never a
+	// pass, never the site's fault.
+	Error Verdict = "error"
+	// NotApplicable: nothing to check on this site (no UC Manager Profile
+	// domain, no configuration URL), with the reason.
+	NotApplicable Verdict = "not_applicable"
+)
+
+// Verdicts lists the verdicts in report order: what needs attention first.
+var Verdicts = []Verdict{Fail, Error, NotApplicable, Pass}
+
+// Label is the verdict as the console and the reports print it.
+func (v Verdict) Label() string {
+	switch v {
+	case Pass:
+		return "PASS"
+	case Fail:
+		return "FAIL"
+	case Error:
+		return "ERROR"
+	case NotApplicable:
+		return "N/A"
+	}
+	return strings.ToUpper(string(v))
+}
+
+// VerdictMediaType marks the attachment a step makes to give its check a
+// verdict other than pass or fail; its body is the verdict, a newline and
+// the reason. The steps make it (steps.Registry); FromCucumberJSON reads it
+// and keeps it out of the evidence.
+const VerdictMediaType = "application/x-cutover-verdict"
+
 // Check is one scenario, identified by its @AREA-NN tag.
 type Check struct {
 	// ID is the check ID tag without "@", e.g. "DISC-03"; empty if the
@@ -79,12 +121,16 @@ type Check struct {
 	Feature string   `json:"feature"`
 	Line    int      `json:"line"`
 	Tags    []string `json:"tags,omitempty"`
-	// Status is failed if any step or hook failed, was undefined, pending or
-	// ambiguous; skipped if every step was skipped (or there were none);
-	// passed otherwise.
+	// Verdict is what the check says: pass, fail, error (could not test) or
+	// not_applicable.
+	Verdict Verdict `json:"verdict"`
+	// Status is the scenario's cucumber status: failed if any step or hook
+	// failed, was undefined, pending or ambiguous; skipped if every step was
+	// skipped (or there were none); passed otherwise.
 	Status Status `json:"status"`
-	// Reason is one line: the first line of the first failing step's error,
-	// at most 200 characters.
+	// Reason is one line: why the check did not pass (the first line of the
+	// first failing step's error, or why it could not test or does not
+	// apply), at most 200 characters.
 	Reason string `json:"reason,omitempty"`
 	// Error is the first failing step's full error text.
 	Error string `json:"error,omitempty"`
@@ -97,35 +143,75 @@ type Check struct {
 
 // Run is one execution of the suite against a target.
 type Run struct {
-	Target   string        `json:"target"`
-	Started  time.Time     `json:"started"`
-	Duration time.Duration `json:"duration_ns"`
-	Checks   []Check       `json:"checks"`
+	// Tool is the cutover version that ran ("cutover v1.2.3 (rev …)").
+	Tool string `json:"tool,omitempty"`
+	// Command is the command line, secrets redacted.
+	Command []string `json:"command,omitempty"`
+	Target  string   `json:"target"`
+	// Tags is the tag filter ("" for every check); NotSelected the checks
+	// it left out, by ID.
+	Tags        string   `json:"tags,omitempty"`
+	NotSelected []string `json:"not_selected,omitempty"`
+	// Interrupted says why the run stopped early ("" when it did not): a
+	// signal, the run deadline. The checks it cut short are errors.
+	Interrupted string        `json:"interrupted,omitempty"`
+	Started     time.Time     `json:"started"`
+	Duration    time.Duration `json:"duration_ns"`
+	Checks      []Check       `json:"checks"`
 }
 
-// CapabilitySummary counts the checks of one capability. Other counts
-// checks that neither passed nor failed (skipped). Failing is sorted by ID.
+// CapabilitySummary counts the checks of one capability by verdict.
+// Failing holds the checks that failed or could not test, sorted by ID.
 type CapabilitySummary struct {
 	Capability string
-	Passed     int
-	Failed     int
-	Other      int
+	Counts     map[Verdict]int
 	Failing    []Check
 }
 
-// Failed returns the failing checks sorted by ID.
-func (r *Run) Failed() []Check {
+// With returns the checks of a verdict, sorted by ID.
+func (r *Run) With(v Verdict) []Check {
 	if r == nil {
 		return nil
 	}
 	var out []Check
 	for _, c := range r.Checks {
-		if c.Status == StatusFailed {
+		if c.Verdict == v {
 			out = append(out, c)
 		}
 	}
 	sortChecks(out)
 	return out
+}
+
+// Failed returns the failing checks sorted by ID.
+func (r *Run) Failed() []Check { return r.With(Fail) }
+
+// Counts counts the checks by verdict.
+func (r *Run) Counts() map[Verdict]int {
+	out := map[Verdict]int{}
+	if r == nil {
+		return out
+	}
+	for _, c := range r.Checks {
+		out[c.Verdict]++
+	}
+	return out
+}
+
+// Result is the run's verdict: interrupted when it stopped early, fail
+// when a check failed (or no check ran), error when a check could not
+// test, else pass.
+func (r *Run) Result() string {
+	n := r.Counts()
+	switch {
+	case r != nil && r.Interrupted != "":
+		return "interrupted"
+	case r == nil || len(r.Checks) == 0 || n[Fail] > 0:
+		return string(Fail)
+	case n[Error] > 0:
+		return string(Error)
+	}
+	return string(Pass)
 }
 
 // capabilityRank orders capabilities as a cutover goes (checkid), checks
@@ -149,16 +235,11 @@ func (r *Run) ByCapability() []CapabilitySummary {
 	}
 	var out []CapabilitySummary
 	for _, g := range groupChecks(r.Checks) {
-		s := CapabilitySummary{Capability: g.Capability}
+		s := CapabilitySummary{Capability: g.Capability, Counts: map[Verdict]int{}}
 		for _, c := range g.Checks {
-			switch c.Status {
-			case StatusPassed:
-				s.Passed++
-			case StatusFailed:
-				s.Failed++
+			s.Counts[c.Verdict]++
+			if c.Verdict == Fail || c.Verdict == Error {
 				s.Failing = append(s.Failing, c)
-			default:
-				s.Other++
 			}
 		}
 		out = append(out, s)
@@ -253,6 +334,9 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func Redact(r *Run, redact func(string) string) {
 	if r == nil || redact == nil {
 		return
+	}
+	for i := range r.Command {
+		r.Command[i] = redact(r.Command[i])
 	}
 	for i := range r.Checks {
 		c := &r.Checks[i]

@@ -154,7 +154,7 @@ func TestFromCucumberJSON(t *testing.T) {
 			"DISC-02: " + strings.Repeat("x", 190) + "…", 3, 2},
 		{"SSO-01", "sso", "SAML 2.0 Metadata §2.3", "IdP metadata is reachable", StatusPassed, "", 2, 0},
 		{"SIPO-01", "sip", "RFC 3261 §22", "REGISTER over TLS is challenged", StatusFailed, `step "Then the register step is pending" pending`, 2, 0},
-		{"XFED-01", "xmpp", "RFC 7590", "s2s dialback is offered", StatusSkipped, "", 2, 0},
+		{"XFED-01", "xmpp", "RFC 7590", "s2s dialback is offered", StatusSkipped, "no step ran", 2, 0},
 		{"HYB-01", "hybrid", "seed §7", "hybrid calendar connector is registered", StatusFailed, `step "Then a step nobody wrote" undefined`, 2, 0},
 	}
 	for _, tc := range tests {
@@ -294,14 +294,14 @@ func TestCompareIDs(t *testing.T) {
 
 func TestByCapability(t *testing.T) {
 	r := &Run{Checks: []Check{
-		{ID: "LAB-1", Capability: "zeta", Status: StatusPassed},
-		{ID: "X-1", Capability: "", Status: StatusFailed},
-		{ID: "HYB-01", Capability: "hybrid", Status: StatusSkipped},
-		{ID: "DISC-10", Capability: "discovery", Status: StatusFailed},
-		{ID: "LAB-2", Capability: "alpha", Status: StatusPassed},
-		{ID: "DISC-02", Capability: "discovery", Status: StatusFailed},
-		{ID: "SSO-01", Capability: "sso", Status: StatusPassed},
-		{ID: "DISC-1", Capability: "discovery", Status: StatusPassed},
+		{ID: "LAB-1", Capability: "zeta", Verdict: Pass},
+		{ID: "X-1", Capability: "", Verdict: Fail},
+		{ID: "HYB-01", Capability: "hybrid", Verdict: NotApplicable},
+		{ID: "DISC-10", Capability: "discovery", Verdict: Fail},
+		{ID: "LAB-2", Capability: "alpha", Verdict: Pass},
+		{ID: "DISC-02", Capability: "discovery", Verdict: Error},
+		{ID: "SSO-01", Capability: "sso", Verdict: Pass},
+		{ID: "DISC-01", Capability: "discovery", Verdict: Pass},
 	}}
 	var got []string
 	for _, s := range r.ByCapability() {
@@ -309,9 +309,9 @@ func TestByCapability(t *testing.T) {
 		for _, c := range s.Failing {
 			ids = append(ids, c.ID)
 		}
-		got = append(got, s.Capability+":"+itoa(s.Passed)+itoa(s.Failed)+itoa(s.Other)+"["+strings.Join(ids, ",")+"]")
+		got = append(got, s.Capability+":"+itoa(s.Counts[Pass])+itoa(s.Counts[Fail])+itoa(s.Counts[Error])+itoa(s.Counts[NotApplicable])+"["+strings.Join(ids, ",")+"]")
 	}
-	want := "discovery:120[DISC-02,DISC-10] sso:100[] hybrid:001[] alpha:100[] zeta:100[] :010[X-1]"
+	want := "discovery:1110[DISC-02,DISC-10] sso:1000[] hybrid:0001[] alpha:1000[] zeta:1000[] :0100[X-1]"
 	if strings.Join(got, " ") != want {
 		t.Errorf("ByCapability = %s\nwant          %s", strings.Join(got, " "), want)
 	}
@@ -319,8 +319,11 @@ func TestByCapability(t *testing.T) {
 	for _, c := range r.Failed() {
 		failed = append(failed, c.ID)
 	}
-	if got, want := strings.Join(failed, ","), "DISC-02,DISC-10,X-1"; got != want {
+	if got, want := strings.Join(failed, ","), "DISC-10,X-1"; got != want {
 		t.Errorf("Failed() = %s, want %s", got, want)
+	}
+	if got := r.Result(); got != "fail" {
+		t.Errorf("Result() = %s, want fail", got)
 	}
 	var nilRun *Run
 	if nilRun.Failed() != nil || nilRun.ByCapability() != nil {
@@ -345,9 +348,10 @@ func TestWriteSummaryResult(t *testing.T) {
 		want   string
 	}{
 		{"none", nil, "RESULT: FAIL (no checks ran)\n"},
-		{"pass", []Check{{ID: "SSO-01", Capability: "sso", Status: StatusPassed}}, "RESULT: PASS (1 check)\n"},
-		{"skipped", []Check{{ID: "SSO-01", Capability: "sso", Status: StatusPassed}, {ID: "SSO-02", Capability: "sso", Status: StatusSkipped}}, "RESULT: PASS (2 checks, 1 skipped)\n"},
-		{"fail", []Check{{ID: "SSO-01", Capability: "sso", Status: StatusFailed, Reason: "SSO-01: a\x1b[31mred\rb"}}, "  FAIL SSO-01  a [31mred b\nRESULT: FAIL (1 of 1 check failed)\n"},
+		{"pass", []Check{{ID: "SSO-01", Capability: "sso", Verdict: Pass}}, "RESULT: PASS (1 passed of 1 check)\n"},
+		{"not applicable", []Check{{ID: "SSO-01", Capability: "sso", Verdict: Pass}, {ID: "SSO-02", Capability: "sso", Verdict: NotApplicable}}, "RESULT: PASS (1 not applicable, 1 passed of 2 checks)\n"},
+		{"error", []Check{{ID: "SSO-01", Capability: "sso", Verdict: Error, Reason: "SSO-01: could not test: x"}}, "  ERROR SSO-01  could not test: x\nRESULT: ERROR (1 could not be tested, 0 passed of 1 check)\n"},
+		{"fail", []Check{{ID: "SSO-01", Capability: "sso", Verdict: Fail, Reason: "SSO-01: a\x1b[31mred\rb"}}, "  FAIL  SSO-01  a [31mred b\nRESULT: FAIL (1 failed, 0 passed of 1 check)\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,12 +9,22 @@ import (
 	"strings"
 )
 
+// SummaryOptions tune the console summary.
+type SummaryOptions struct {
+	// Verbose prints whole reasons, not the first 200 characters.
+	Verbose bool
+	// Color marks verdicts with ANSI colours (a terminal without NO_COLOR).
+	Color bool
+}
+
 // WriteSummary writes the plain-text console summary: a header line, one
-// line per capability followed by its failing checks sorted by ID, and a
-// final RESULT line. No colours, so it reads the same in CI logs. A run with
-// no checks is reported as a failure: a conformance suite that checked
-// nothing has shown nothing.
-func WriteSummary(w io.Writer, r *Run) error {
+// line per capability followed by its failing and could-not-test checks
+// sorted by ID, and a final RESULT line. A run with no checks is reported
+// as a failure: a conformance suite that checked nothing has shown nothing.
+func WriteSummary(w io.Writer, r *Run) error { return WriteSummaryWith(w, r, SummaryOptions{}) }
+
+// WriteSummaryWith is WriteSummary with options.
+func WriteSummaryWith(w io.Writer, r *Run, o SummaryOptions) error {
 	if r == nil {
 		return fmt.Errorf("report: write summary: %w", ErrNilRun)
 	}
@@ -24,7 +34,11 @@ func WriteSummary(w io.Writer, r *Run) error {
 	if target == "" {
 		target = "(unknown)"
 	}
-	fmt.Fprintf(bw, "cutover: target %s, %s in %.2fs\n", printable(oneLine(target)), plural(total, "check"), r.Duration.Seconds())
+	fmt.Fprintf(bw, "cutover: target %s, %s in %.2fs", printable(oneLine(target)), plural(total, "check"), r.Duration.Seconds())
+	if r.Tags != "" {
+		fmt.Fprintf(bw, ", tags %q (%d left out)", r.Tags, len(r.NotSelected))
+	}
+	bw.WriteString("\n")
 
 	sums := r.ByCapability()
 	nameW := 10
@@ -32,13 +46,13 @@ func WriteSummary(w io.Writer, r *Run) error {
 		nameW = max(nameW, len(capabilityName(s.Capability)))
 	}
 	numW := len(strconv.Itoa(total))
-	failed, other := 0, 0
 	for _, s := range sums {
-		failed += s.Failed
-		other += s.Other
-		fmt.Fprintf(bw, "%-*s  %*d passed %*d failed", nameW, capabilityName(s.Capability), numW, s.Passed, numW, s.Failed)
-		if s.Other > 0 {
-			fmt.Fprintf(bw, " %*d skipped", numW, s.Other)
+		fmt.Fprintf(bw, "%-*s  %*d passed %*d failed", nameW, capabilityName(s.Capability), numW, s.Counts[Pass], numW, s.Counts[Fail])
+		if n := s.Counts[Error]; n > 0 {
+			fmt.Fprintf(bw, " %*d could not test", numW, n)
+		}
+		if n := s.Counts[NotApplicable]; n > 0 {
+			fmt.Fprintf(bw, " %*d n/a", numW, n)
 		}
 		bw.WriteString("\n")
 		idW := 0
@@ -46,19 +60,32 @@ func WriteSummary(w io.Writer, r *Run) error {
 			idW = max(idW, len(checkID(c)))
 		}
 		for _, c := range s.Failing {
-			fmt.Fprintf(bw, "  FAIL %-*s  %s\n", idW, checkID(c), displayReason(c))
+			fmt.Fprintf(bw, "  %s %-*s  %s\n", paint(o, c.Verdict, fmt.Sprintf("%-5s", c.Verdict.Label())), idW, checkID(c), displayReason(c, o.Verbose))
 		}
 	}
-
-	switch {
+	n := r.Counts()
+	var parts []string
+	if n[Fail] > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed", n[Fail]))
+	}
+	if n[Error] > 0 {
+		parts = append(parts, fmt.Sprintf("%d could not be tested", n[Error]))
+	}
+	if n[NotApplicable] > 0 {
+		parts = append(parts, fmt.Sprintf("%d not applicable", n[NotApplicable]))
+	}
+	parts = append(parts, fmt.Sprintf("%d passed", n[Pass]))
+	detail := strings.Join(parts, ", ") + " of " + plural(total, "check")
+	if len(r.NotSelected) > 0 {
+		detail += fmt.Sprintf("; %d left out by the tag filter", len(r.NotSelected))
+	}
+	switch res := r.Result(); {
+	case res == "interrupted":
+		fmt.Fprintf(bw, "RESULT: INTERRUPTED (%s; %s)\n", printable(r.Interrupted), detail)
 	case total == 0:
 		bw.WriteString("RESULT: FAIL (no checks ran)\n")
-	case failed > 0:
-		fmt.Fprintf(bw, "RESULT: FAIL (%d of %s failed)\n", failed, plural(total, "check"))
-	case other > 0:
-		fmt.Fprintf(bw, "RESULT: PASS (%s, %d skipped)\n", plural(total, "check"), other)
 	default:
-		fmt.Fprintf(bw, "RESULT: PASS (%s)\n", plural(total, "check"))
+		fmt.Fprintf(bw, "RESULT: %s (%s)\n", paint(o, Verdict(res), strings.ToUpper(res)), detail)
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("report: write summary: %w", err)
@@ -66,18 +93,38 @@ func WriteSummary(w io.Writer, r *Run) error {
 	return nil
 }
 
-// WriteJSON writes r as indented JSON for --json consumers. Durations are
-// integer nanoseconds (the *_ns fields), Started is RFC 3339.
+// paint colours a verdict's text when o.Color is set.
+func paint(o SummaryOptions, v Verdict, text string) string {
+	if !o.Color {
+		return text
+	}
+	code := map[Verdict]string{Pass: "32", Fail: "31", Error: "33", NotApplicable: "36"}[v]
+	if code == "" {
+		return text
+	}
+	return "\x1b[" + code + "m" + text + "\x1b[0m"
+}
+
+// WriteJSON writes r as indented JSON for scripts: the run with its
+// result (pass, fail, error or interrupted) and the count of each verdict.
+// Durations are integer nanoseconds (the *_ns fields), Started is RFC 3339.
 func WriteJSON(w io.Writer, r *Run) error {
 	if r == nil {
 		return fmt.Errorf("report: write json: %w", ErrNilRun)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
+	if err := enc.Encode(jsonRun{Run: r, Result: r.Result(), Counts: r.Counts()}); err != nil {
 		return fmt.Errorf("report: write json: %w", err)
 	}
 	return nil
+}
+
+// jsonRun is a Run as --json and results.json carry it.
+type jsonRun struct {
+	*Run
+	Result string          `json:"result"`
+	Counts map[Verdict]int `json:"counts"`
 }
 
 func plural(n int, noun string) string {
@@ -102,9 +149,13 @@ func checkID(c Check) string {
 }
 
 // displayReason is the reason for the summary line: the step errors start
-// with the check ID by house style, which the line already shows.
-func displayReason(c Check) string {
+// with the check ID by house style, which the line already shows. Verbose
+// gives the whole error, on one line.
+func displayReason(c Check, verbose bool) string {
 	r := c.Reason
+	if verbose && c.Error != "" {
+		r = strings.Join(strings.Fields(c.Error), " ")
+	}
 	if c.ID != "" {
 		r = strings.TrimPrefix(r, c.ID+": ")
 	}

@@ -58,7 +58,7 @@ Feature: x
 	// Output:
 	// 20 checks, from DISC-01 to DISC-20
 	// DISC-14 (discovery) discovery/discovery.feature:116 "Inside DNS publishes _cuplogin for the services domain"
-	// faults that must fail it: [cuplogin-srv-missing]
+	// faults that must fail it: [cuplogin-srv-missing dns-inside-garbage]
 	// runner: feature house rules:
 	//   discovery/x.feature:4: check SSO-01 is tagged @discovery, whose IDs start DISC-
 	//   discovery/x.feature:4: SSO-01 has no "Source:" line
@@ -74,7 +74,7 @@ func ExampleRun() {
 		return
 	}
 	defer t.Close()
-	run, err := runner.Run(ctx, runner.Options{Target: t, FS: features.FS, Tags: "@DISC-01,@DISC-14"})
+	run, err := runner.Run(ctx, runner.Options{Target: t, FS: features.FS, Tags: "@DISC-01 or @DISC-14"})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -84,14 +84,17 @@ func ExampleRun() {
 		fmt.Println("FAIL", c.ID, strings.HasPrefix(c.Reason, c.ID+": "))
 	}
 
-	// A selection that matches nothing is an error, not a pass. Tags use
-	// godog's syntax: "," is or, "&&" is and, "~" is not.
-	_, err = runner.Run(ctx, runner.Options{Target: t, FS: features.FS, Tags: "@DISC-01 || @DISC-14"})
-	fmt.Println(err, errors.Is(err, runner.ErrNoChecks))
+	// A selection that matches nothing is an error, not a pass; so is
+	// godog's old syntax, with the standard form named.
+	_, err = runner.Run(ctx, runner.Options{Target: t, FS: features.FS, Tags: "@DISC-99"})
+	fmt.Println(errors.Is(err, runner.ErrNoChecks))
+	_, err = runner.Run(ctx, runner.Options{Target: t, FS: features.FS, Tags: "@discovery && ~@DISC-03"})
+	fmt.Println(err, errors.Is(err, runner.ErrTags))
 	// Output:
 	// embedded+cuplogin-srv-missing: 2 checks, 1 failed
 	// FAIL DISC-14 true
-	// runner: no check selected by tags "@DISC-01 || @DISC-14" true
+	// true
+	// runner: bad tag expression: Tag expression "@discovery && ~@DISC-03" could not be parsed because of syntax error: "@a && @b" is godog's old syntax; write "@a and @b". (column 12) true
 }
 
 // Open reads a target file; one of kind embedded starts the fakes with the

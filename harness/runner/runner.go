@@ -8,13 +8,16 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/cucumber/godog"
 
 	"example.com/cutover/harness/report"
+	"example.com/cutover/harness/tagexpr"
 	"example.com/cutover/harness/target"
+	"example.com/cutover/steps"
 	"example.com/cutover/steps/suite"
 )
 
@@ -24,53 +27,99 @@ type Options struct {
 	Target *target.Target
 	// FS holds the features (features.FS).
 	FS fs.FS
-	// Tags is a godog tag expression, e.g. "@discovery && ~@DISC-03".
+	// Tags is a Cucumber tag expression, e.g. "@discovery and not @DISC-03".
 	Tags string
 	// Concurrency is how many scenarios run at once. Default 4.
 	Concurrency int
-	// ReportDir, when set, receives junit.xml, cucumber.json and report.html.
-	ReportDir string
+	// ReportDir, when set, receives junit.xml, cucumber.json, report.html
+	// and results.json (each name prefixed by FilePrefix).
+	ReportDir  string
+	FilePrefix string
 	// Seed, when not 0, shuffles scenario order reproducibly.
 	Seed int64
 	// TestingT runs each scenario as a subtest (under go test).
 	TestingT *testing.T
+	// Progress, when set, hears about every check as it finishes.
+	Progress func(steps.Done)
+	// Tool and Command label the reports (the version, the command line).
+	Tool    string
+	Command []string
 }
 
-// ErrNoChecks means the tag expression selected nothing: a run that checks
-// nothing must not look like a pass.
-var ErrNoChecks = errors.New("runner: no check selected")
+// Errors of a run that could not start.
+var (
+	// ErrNoChecks means the tag expression selected nothing: a run that
+	// checks nothing must not look like a pass.
+	ErrNoChecks = errors.New("runner: no check selected")
+	// ErrTags is a tag expression that does not parse.
+	ErrTags = errors.New("runner: bad tag expression")
+)
 
-// Run runs the features strictly (undefined and pending steps fail) and
-// returns the results. It returns an error only when the run itself could
-// not happen; failing checks are in the Run.
+// errRunDeadline is the cause of a run stopped by limits.run_timeout.
+var errRunDeadline = errors.New("limits.run_timeout reached")
+
+// Select returns the checks a tag expression selects from the catalogue,
+// and those it leaves out.
+func Select(catalog []CheckInfo, tags string) (selected, left []CheckInfo, err error) {
+	expr, err := tagexpr.Parse(tags)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrTags, err)
+	}
+	for _, c := range catalog {
+		if expr.Match(c.Tags) {
+			selected = append(selected, c)
+		} else {
+			left = append(left, c)
+		}
+	}
+	if len(selected) == 0 {
+		return nil, left, fmt.Errorf("%w: %q selects none of the %d checks (tags are the check IDs, e.g. @DISC-03, and the capabilities: @discovery, @sso, @sip, @xmpp, @hybrid)", ErrNoChecks, tags, len(catalog))
+	}
+	return selected, left, nil
+}
+
+// Run runs the selected features strictly (undefined and pending steps
+// fail) and returns the results. It returns an error only when the run
+// itself could not happen; failing checks, and checks that could not test,
+// are in the Run. A run stopped by ctx or by limits.run_timeout still
+// returns its results, marked Interrupted.
 func Run(ctx context.Context, o Options) (*report.Run, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
 	}
-	// limits.run_timeout bounds the whole run, whatever the site does.
+	catalog, err := Catalog(o.FS)
+	if err != nil {
+		return nil, err
+	}
+	selected, left, err := Select(catalog, o.Tags)
+	if err != nil {
+		return nil, err
+	}
+	godogTags := ""
+	if len(left) > 0 {
+		ids := make([]string, len(selected))
+		for i, c := range selected {
+			ids[i] = "@" + c.ID
+		}
+		godogTags = strings.Join(ids, ",") // godog's own syntax, never the user's
+	}
+	parent := ctx
 	if d := o.Target.RunTimeout(); d > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d)
+		ctx, cancel = context.WithTimeoutCause(ctx, d, errRunDeadline)
 		defer cancel()
 	}
 	var cucumber bytes.Buffer
-	format := "cucumber"
-	if o.ReportDir != "" {
-		if err := os.MkdirAll(o.ReportDir, 0o755); err != nil {
-			return nil, fmt.Errorf("runner: report dir: %w", err)
-		}
-		format += ",junit:" + filepath.Join(o.ReportDir, "junit.xml")
-	}
 	started := time.Now()
-	suite := godog.TestSuite{
+	s := godog.TestSuite{
 		Name:                "cutover",
-		ScenarioInitializer: suite.Initializer(o.Target),
+		ScenarioInitializer: suite.Initializer(o.Target, o.Progress),
 		Options: &godog.Options{
-			Format:         format,
+			Format:         "cucumber",
 			Output:         &cucumber,
 			FS:             o.FS,
 			Paths:          []string{"."},
-			Tags:           o.Tags,
+			Tags:           godogTags,
 			Strict:         true,
 			Concurrency:    o.Concurrency,
 			Randomize:      o.Seed,
@@ -79,45 +128,72 @@ func Run(ctx context.Context, o Options) (*report.Run, error) {
 			DefaultContext: ctx,
 		},
 	}
-	status := suite.Run()
-	run := &report.Run{Target: o.Target.Site.Name, Started: started, Duration: time.Since(started)}
+	status := s.Run()
+	run := &report.Run{Tool: o.Tool, Command: o.Command, Target: o.Target.Site.Name, Tags: o.Tags, Started: started, Duration: time.Since(started)}
+	for _, c := range left {
+		run.NotSelected = append(run.NotSelected, c.ID)
+	}
 	checks, err := report.FromCucumberJSON(cucumber.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("runner: godog exited %d and its results did not parse: %w", status, err)
 	}
 	run.Checks = checks
+	switch {
+	case parent.Err() != nil:
+		run.Interrupted = "interrupted: " + context.Cause(parent).Error()
+	case ctx.Err() != nil:
+		run.Interrupted = fmt.Sprintf("stopped: %v (%s)", context.Cause(ctx), o.Target.RunTimeout())
+	}
 	report.Redact(run, o.Target.Redact)
-	if len(run.Checks) == 0 {
+	if len(run.Checks) == 0 && run.Interrupted == "" {
 		return run, fmt.Errorf("%w by tags %q", ErrNoChecks, o.Tags)
 	}
-	if status != 0 && len(run.Failed()) == 0 {
-		return run, fmt.Errorf("runner: godog exited %d with no failing check (bad tag expression or feature?)", status)
+	if status != 0 && len(run.Failed())+len(run.With(report.Error)) == 0 && run.Interrupted == "" {
+		return run, fmt.Errorf("runner: godog exited %d with no failing check (a broken feature?)", status)
 	}
 	if o.ReportDir != "" {
-		// Errors and evidence in the cucumber JSON were redacted by the
-		// step hooks as they were recorded.
-		if err := os.WriteFile(filepath.Join(o.ReportDir, "cucumber.json"), cucumber.Bytes(), 0o644); err != nil {
-			return run, fmt.Errorf("runner: cucumber.json: %w", err)
-		}
-		if err := WriteReports(o.ReportDir, run); err != nil {
+		if err := WriteReports(o.ReportDir, o.FilePrefix, run, cucumber.Bytes()); err != nil {
 			return run, err
 		}
 	}
 	return run, nil
 }
 
-// WriteReports writes report.html and results.json (our model, redacted)
-// next to the junit.xml and cucumber.json godog wrote.
-func WriteReports(dir string, run *report.Run) error {
+// Report file names (prefixed by Options.FilePrefix).
+const (
+	FileJUnit    = "junit.xml"
+	FileCucumber = "cucumber.json"
+	FileHTML     = "report.html"
+	FileResults  = "results.json"
+)
+
+// WriteReports writes junit.xml, report.html and results.json from the
+// results model, and cucumber.json as godog wrote it (its errors and
+// evidence were redacted by the steps as they were recorded), into dir.
+func WriteReports(dir, prefix string, run *report.Run, cucumber []byte) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("runner: report dir: %w", err)
+	}
 	write := func(name string, f func(*bytes.Buffer) error) error {
 		var b bytes.Buffer
 		if err := f(&b); err != nil {
 			return fmt.Errorf("runner: %s: %w", name, err)
 		}
-		return os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644)
+		if err := os.WriteFile(filepath.Join(dir, prefix+name), b.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("runner: %s: %w", name, err)
+		}
+		return nil
 	}
-	if err := write("report.html", func(b *bytes.Buffer) error { return report.WriteHTML(b, run) }); err != nil {
+	if cucumber != nil {
+		if err := write(FileCucumber, func(b *bytes.Buffer) error { _, err := b.Write(cucumber); return err }); err != nil {
+			return err
+		}
+	}
+	if err := write(FileJUnit, func(b *bytes.Buffer) error { return report.WriteJUnit(b, run) }); err != nil {
 		return err
 	}
-	return write("results.json", func(b *bytes.Buffer) error { return report.WriteJSON(b, run) })
+	if err := write(FileHTML, func(b *bytes.Buffer) error { return report.WriteHTML(b, run) }); err != nil {
+		return err
+	}
+	return write(FileResults, func(b *bytes.Buffer) error { return report.WriteJSON(b, run) })
 }

@@ -33,6 +33,12 @@ func TestSelftest(t *testing.T) {
 		if len(f.Missed) > 0 || len(f.Unexpected) > 0 {
 			t.Errorf("fault %s: want exactly %v to fail, got %v (missed %v, unexpected %v)", f.Name, f.Kills, f.Failed, f.Missed, f.Unexpected)
 		}
+		if len(f.ErrorsMissed) > 0 || len(f.ErrorsUnexpected) > 0 {
+			t.Errorf("fault %s: want exactly %v to report could-not-test, got %v (missed %v, unexpected %v)", f.Name, f.Errors, f.Errored, f.ErrorsMissed, f.ErrorsUnexpected)
+		}
+	}
+	if !rep.OK() {
+		t.Error("selftest is not OK")
 	}
 }
 

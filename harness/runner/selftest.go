@@ -36,6 +36,12 @@ type SelftestFault struct {
 	Name   string   `json:"name"`
 	Kills  []string `json:"kills"`
 	Failed []string `json:"failed"`
+	// Errors are the checks that must report could-not-test; Errored the
+	// ones that did; ErrorsMissed and ErrorsUnexpected the differences.
+	Errors           []string `json:"errors,omitempty"`
+	Errored          []string `json:"errored,omitempty"`
+	ErrorsMissed     []string `json:"errors_missed,omitempty"`
+	ErrorsUnexpected []string `json:"errors_unexpected,omitempty"`
 	// Unexpected are checks that failed but are not in Kills: either the
 	// catalogue is incomplete or a check is broader than intended.
 	Unexpected []string `json:"unexpected,omitempty"`
@@ -55,6 +61,11 @@ type SelftestReport struct {
 func (r *SelftestReport) OK() bool {
 	if len(r.Clean) > 0 {
 		return false
+	}
+	for _, f := range r.Faults {
+		if len(f.Missed)+len(f.Unexpected)+len(f.ErrorsMissed)+len(f.ErrorsUnexpected) > 0 {
+			return false
+		}
 	}
 	for _, c := range r.Checks {
 		if c.Verdict != Killed {
@@ -88,8 +99,10 @@ func Selftest(ctx context.Context, fsys fs.FS, concurrency int, progress func(na
 	if progress != nil {
 		progress("healthy", clean)
 	}
-	for _, c := range clean.Failed() {
-		rep.Clean = append(rep.Clean, c.ID)
+	for _, c := range clean.Checks {
+		if c.Verdict == report.Fail || c.Verdict == report.Error {
+			rep.Clean = append(rep.Clean, c.ID)
+		}
 	}
 	failedUnder := map[string]map[string]string{} // fault → failed ID → reason
 	for _, f := range fakesite.Catalogue() {
@@ -112,6 +125,20 @@ func Selftest(ctx context.Context, fsys fs.FS, concurrency int, progress func(na
 		for _, k := range f.Kills {
 			if _, ok := failed[k]; !ok {
 				sf.Missed = append(sf.Missed, k)
+			}
+		}
+		sf.Errors = f.Errors
+		errored := map[string]bool{}
+		for _, c := range run.With(report.Error) {
+			errored[c.ID] = true
+			sf.Errored = append(sf.Errored, c.ID)
+			if !slices.Contains(f.Errors, c.ID) {
+				sf.ErrorsUnexpected = append(sf.ErrorsUnexpected, c.ID)
+			}
+		}
+		for _, e := range f.Errors {
+			if !errored[e] {
+				sf.ErrorsMissed = append(sf.ErrorsMissed, e)
 			}
 		}
 		failedUnder[f.Name] = failed

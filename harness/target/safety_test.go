@@ -104,8 +104,8 @@ func TestRefusedCredentialSentOnce(t *testing.T) {
 	tg := New(rogueSite(t, edge, ca))
 	ctx := context.Background()
 	const url = "https://expe1.example.com:8443/ZXhhbXBsZS5jb20/get_edge_config"
-	if err := basicGet(ctx, tg, url, "alice", "alice-s3cret"); err != nil {
-		t.Fatalf("first use: %v", err)
+	if err := basicGet(ctx, tg, url, "alice", "alice-s3cret"); !errors.Is(err, ErrCredentialRefused) || !strings.Contains(err.Error(), "answered 401") {
+		t.Fatalf("first use: want the refusal reported as ErrCredentialRefused, got %v", err)
 	}
 	for i := 0; i < 5; i++ { // the other checks, and repeats
 		err := basicGet(ctx, tg, url, "alice", "alice-s3cret")
@@ -171,7 +171,18 @@ func TestSiteBoundary(t *testing.T) {
 			c.Close()
 		}
 	}()
-	tg := New(&Site{Domains: Domains{Services: "example.com"}, UCM: []Cluster{{Name: "a", Nodes: []string{"ucm1.example.com"}}}, Limits: Limits{Timeout: Duration(2e9)}})
+	var rrs []dns.RR
+	for _, r := range []string{"ucm1.example.com. 300 IN A 127.0.1.1", "ucm9.example.com. 300 IN A 127.0.1.9"} {
+		rr, _ := dns.NewRR(r)
+		rrs = append(rrs, rr)
+	}
+	d, err := dnsfake.Start(context.Background(), dnsfake.WithRecords(rrs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	tg := New(&Site{Domains: Domains{Services: "example.com"}, UCM: []Cluster{{Name: "a", Nodes: []string{"ucm1.example.com"}}},
+		Vantage: Vantages{Inside: Vantage{Resolver: d.Addr()}}, Limits: Limits{Timeout: Duration(2e9)}})
 	ctx := context.Background()
 	for _, addr := range []string{ln.Addr().String(), "203.0.113.7:8443", "ucm1.example.net:8443", "[::1]:8443"} {
 		_, err := tg.DialContext(Inside)(ctx, "tcp", addr)

@@ -80,7 +80,7 @@ type Domains struct {
 	Services string `yaml:"services"`
 	// VoiceServices are the voice services domains the clients discover
 	// UCM in: the default one first, then any set per user by a Control Hub
-	// UC Manager Profile (FACTS DISC-11). Default: [Services].
+	// UC Manager Profile ("Transitioning from Jabber to Webex" guide, §UC Manager Profiles). Default: [Services].
 	VoiceServices []string `yaml:"voice_services,omitempty"`
 	// IMP is the IM&P (XMPP) domain. Default: Services.
 	IMP string `yaml:"imp,omitempty"`

@@ -227,7 +227,7 @@ func (t *Target) HTTPClient(w Where) *http.Client {
 		ForceAttemptHTTP2:     false,
 	}
 	c := &http.Client{
-		Transport: limitedTransport{t: t, next: tr},
+		Transport: limitedTransport{t: t, w: w, next: tr},
 		Timeout:   timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
@@ -239,6 +239,7 @@ func (t *Target) HTTPClient(w Where) *http.Client {
 
 type limitedTransport struct {
 	t    *Target
+	w    Where
 	next http.RoundTripper
 }
 
@@ -252,7 +253,16 @@ func (l limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	user, has := requestCredential(r)
 	probe := isProbe(ctx)
 	if has && l.t.bounds != nil {
+		// What the site got wrong comes first: a host outside the site, or
+		// one that does not resolve, fails the check; only a host of the
+		// site that the target does not name makes it "could not test".
+		if err := l.t.bounds.dial(host); err != nil {
+			return nil, fmt.Errorf("%w (%s)", err, r.URL.Redacted())
+		}
 		if err := l.t.bounds.credential(r.URL.Scheme, host); err != nil {
+			if _, _, lerr := l.t.LookupHost(ctx, l.w, host); lerr != nil && !errors.Is(lerr, ErrNotTested) {
+				return nil, fmt.Errorf("%w from %s: %s: %w", ErrNoAddress, l.w, host, lerr)
+			}
 			return nil, fmt.Errorf("%w (%s's credential for %s)", err, user, r.URL.Redacted())
 		}
 	}
@@ -266,7 +276,13 @@ func (l limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	resp, err := l.next.RoundTrip(r)
 	if err == nil && has && !probe && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
-		l.t.guard.refused(host, user, fmt.Sprintf("%s %s answered %d", r.Method, r.URL.Path, resp.StatusCode))
+		// A test user's credential refused: the check could not test (the
+		// test user's password may be wrong), and the credential is not
+		// sent there again.
+		why := fmt.Sprintf("%s %s answered %d", r.Method, r.URL.Path, resp.StatusCode)
+		l.t.guard.refused(host, user, why)
+		resp.Body.Close()
+		return nil, fmt.Errorf("%w: %s refused %s's credential (%s): check the test user's password in the target", ErrCredentialRefused, host, user, why)
 	}
 	return resp, err
 }

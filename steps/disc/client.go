@@ -14,16 +14,13 @@ func siteConfigURL(ctx context.Context) (context.Context, error) {
 	w, st := steps.WorldFrom(ctx), state(ctx)
 	st.configURL = w.T.Site.Discovery.ConfigURL
 	if st.configURL == "" {
-		return steps.Attach(ctx, "configuration URL", "the target names no configuration URL: users discover by SRV only; nothing to check"), nil
+		return ctx, steps.NotApplicable("the target names no configuration URL (discovery.config_url): users discover by SRV alone")
 	}
 	return steps.Attach(ctx, "configuration URL", st.configURL), nil
 }
 
 func configURLWellFormed(ctx context.Context) error {
 	st := state(ctx)
-	if st.configURL == "" {
-		return nil
-	}
 	c, err := discovery.ParseConfigURL(st.configURL)
 	if err != nil {
 		return err
@@ -56,7 +53,7 @@ func everyDiscoveryMRA(ctx context.Context) error {
 	for _, r := range st.results {
 		switch {
 		case r.err != nil:
-			f.Add("discovery for %s from %s: want MRA through Expressway-E, got %v", r.user.Email, w.Where, r.err)
+			f.AddErr(r.err, "discovery for %s from %s: want MRA through Expressway-E, got %v", r.user.Email, w.Where, r.err)
 		case r.res.Mode != discovery.ModeMRA:
 			f.Add("discovery for %s from %s: want mode mra, got %q (UDS %s)", r.user.Email, w.Where, r.res.Mode, r.res.UDS)
 		case r.res.EdgeConfig == nil:
@@ -73,7 +70,7 @@ func everyDiscoveryHomeCluster(ctx context.Context) error {
 		cl, _ := w.T.Site.Cluster(r.user.HomeCluster)
 		switch {
 		case r.err != nil && r.res.Mode != discovery.ModeUDS:
-			f.Add("discovery for %s from %s: want UCM directly (mode uds), got %v", r.user.Email, w.Where, r.err)
+			f.AddErr(r.err, "discovery for %s from %s: want UCM directly (mode uds), got %v", r.user.Email, w.Where, r.err)
 		case r.res.Mode != discovery.ModeUDS:
 			f.Add("discovery for %s from %s: want mode uds, got %q", r.user.Email, w.Where, r.res.Mode)
 		case !slices.Contains(lower(cl.Nodes), strings.ToLower(r.res.Node)):
@@ -88,7 +85,7 @@ func everyDiscoveryDevices(ctx context.Context) error {
 	var f steps.Failures
 	for _, r := range st.results {
 		if r.err != nil {
-			f.Add("discovery for %s from %s: want the user's devices, got %v", r.user.Email, w.Where, r.err)
+			f.AddErr(r.err, "discovery for %s from %s: want the user's devices, got %v", r.user.Email, w.Where, r.err)
 			continue
 		}
 		var have []string

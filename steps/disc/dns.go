@@ -47,7 +47,7 @@ func lookUpSRV(ctx context.Context, service, which string) (context.Context, err
 		ev.WriteString("\n")
 	}
 	if len(domains) == 0 {
-		ev.WriteString("no domain of this kind in the target: nothing to look up\n")
+		return ctx, steps.NotApplicable("the target has no %s", strings.TrimPrefix(which, "every "))
 	}
 	return steps.Attach(ctx, "DNS answers", ev.String()), nil
 }
@@ -70,7 +70,7 @@ func everyDomainHasTarget(ctx context.Context) error {
 	for _, l := range st.lookups {
 		switch {
 		case l.err != nil:
-			f.Add("%s SRV from %s: want at least 1 target, got %s from %s", l.name, w.Where, srvWhat(l.err), w.T.Resolver(w.Where))
+			f.AddErr(l.err, "%s SRV from %s: want at least 1 target, got %s from %s", l.name, w.Where, srvWhat(l.err), w.T.Resolver(w.Where))
 		case len(l.records) == 0:
 			f.Add("%s SRV from %s: want at least 1 target, got none from %s", l.name, w.Where, w.T.Resolver(w.Where))
 		}
@@ -86,7 +86,7 @@ func noDomainHasTarget(ctx context.Context) error {
 			f.Add("%s SRV from %s: want NXDOMAIN or no records, got %d target(s) (%s) from %s",
 				l.name, w.Where, len(l.records), targets(l.records), w.T.Resolver(w.Where))
 		} else if l.err != nil && !errors.Is(l.err, dnsclient.ErrNXDomain) && !errors.Is(l.err, dnsclient.ErrNoData) && !errors.Is(l.err, dnsclient.ErrServiceAbsent) {
-			f.Add("%s SRV from %s: want a clean NXDOMAIN or no records, got %v", l.name, w.Where, l.err)
+			f.AddErr(l.err, "%s SRV from %s: want a clean NXDOMAIN or no records, got %v", l.name, w.Where, l.err)
 		}
 	}
 	return f.Err()
@@ -117,7 +117,15 @@ func everyTargetIsFQDN(ctx context.Context, resolves string) (context.Context, e
 	w, st := steps.WorldFrom(ctx), state(ctx)
 	var f steps.Failures
 	var ev strings.Builder
+	targets := 0
 	for _, l := range st.lookups {
+		if l.err != nil && (errors.Is(l.err, target.ErrNotTested) || target.IsTimeout(l.err)) {
+			// A lookup that could not be made leaves its targets
+			// unknown: not a pass. (No records at all is another
+			// check's failure, and nothing to check here.)
+			f.AddErr(l.err, "%s SRV from %s: %s", l.name, w.Where, srvWhat(l.err))
+		}
+		targets += len(l.records)
 		for _, r := range l.records {
 			if err := dnsclient.CheckTarget(r.Target); err != nil {
 				f.Add("%s SRV: target %q: want a fully qualified host name, got %v", l.name, r.Target, err)
@@ -129,7 +137,7 @@ func everyTargetIsFQDN(ctx context.Context, resolves string) (context.Context, e
 			addrs, cnames, err := w.T.LookupHost(ctx, w.Where, r.Target)
 			fmt.Fprintf(&ev, "%s from %s: %v cnames=%v err=%v\n", r.Target, w.Where, addrs, cnames, err)
 			if err != nil {
-				f.Add("%s SRV: target %s: want A/AAAA from %s, got %s", l.name, r.Target, w.Where, srvWhat(err))
+				f.AddErr(err, "%s SRV: target %s: want A/AAAA from %s, got %s", l.name, r.Target, w.Where, srvWhat(err))
 			} else if len(cnames) > 0 {
 				f.Add("%s SRV: target %s is an alias (CNAME %s); RFC 2782 wants the host's own name", l.name, r.Target, strings.Join(cnames, " → "))
 			}
@@ -138,7 +146,10 @@ func everyTargetIsFQDN(ctx context.Context, resolves string) (context.Context, e
 	if ev.Len() > 0 {
 		ctx = steps.Attach(ctx, "target resolution", ev.String())
 	}
-	return ctx, f.Err()
+	if err := f.Err(); err != nil || targets > 0 {
+		return ctx, err
+	}
+	return ctx, steps.NotApplicable("no SRV target to check: the lookups found no records")
 }
 
 // discoveryRecords are the SRV names a client at w asks for domain d.
@@ -164,9 +175,9 @@ func sameOverTCP(ctx context.Context) (context.Context, error) {
 			fmt.Fprintf(&ev, ";; %s over UDP (then TCP on TC):\n%s\n;; over TCP:\n%s\n", name, answerText(udp, uerr), answerText(tcp, terr))
 			switch {
 			case terr != nil:
-				f.Add("%s SRV over TCP to %s: want an answer (RFC 7766: DNS over TCP is mandatory), got %v", name, w.T.Resolver(w.Where), terr)
+				f.AddErr(terr, "%s SRV over TCP to %s: want an answer (RFC 7766: DNS over TCP is mandatory), got %v", name, w.T.Resolver(w.Where), terr)
 			case uerr != nil:
-				f.Add("%s SRV over UDP to %s: want an answer, got %v", name, w.T.Resolver(w.Where), uerr)
+				f.AddErr(uerr, "%s SRV over UDP to %s: want an answer, got %v", name, w.T.Resolver(w.Where), uerr)
 			case udp.Transport == "udp" && udp.Size > dns.MinMsgSize:
 				// The query had no EDNS0: the answer must fit or be truncated.
 				f.Add("%s SRV over UDP to %s: want at most %d bytes or the TC bit (RFC 1035 §4.2.1: no EDNS0 was sent), got %d bytes without TC",

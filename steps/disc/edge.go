@@ -27,7 +27,7 @@ func firstEdge(ctx context.Context) (context.Context, error) {
 		ctx = steps.Attach(ctx, "DNS answer", ans.String())
 	}
 	if err != nil || len(srvs) == 0 {
-		return ctx, fmt.Errorf("%s SRV from %s: want an Expressway-E, got %v", name, w.Where, err)
+		return ctx, fmt.Errorf("%s SRV from %s: want an Expressway-E, got %w", name, w.Where, err)
 	}
 	r := dnsclient.Order(srvs, steps.Seeded(name))[0]
 	st.edgeHost = strings.TrimSuffix(r.Target, ".")
@@ -60,7 +60,7 @@ func edgeListsUDSAndSIP(ctx context.Context) error {
 	for _, r := range st.edgeConfigs {
 		where := fmt.Sprintf("https://%s/%s/get_edge_config as %s", st.edge, expressway.EncodeDomain(r.user.VSD()), r.user.Username)
 		if r.err != nil {
-			f.Add("%s: want 200 with the edge configuration, got %v", where, r.err)
+			f.AddErr(r.err, "%s: want 200 with the edge configuration, got %v", where, r.err)
 			continue
 		}
 		s, ok := r.cfg.Service("_cisco-uds")
@@ -111,7 +111,9 @@ func answer401(ctx context.Context, realm string) error {
 		why = "got 200: the edge configuration was served for wrong credentials"
 	}
 	if why != "" {
-		return fmt.Errorf("https://%s get_edge_config with wrong credentials: want 401 Basic realm=%q, %s", st.edge, realm, why)
+		var f steps.Failures
+		f.AddErr(st.badCredsErr, "https://%s get_edge_config with wrong credentials: want 401 Basic realm=%q, %s", st.edge, realm, why)
+		return f.Err()
 	}
 	return nil
 }
@@ -120,7 +122,7 @@ func edgeSANs(ctx context.Context) error {
 	w, st := steps.WorldFrom(ctx), state(ctx)
 	c := st.certs[0]
 	if c.err != nil {
-		return fmt.Errorf("%s: want a certificate, got %v", st.edge, c.err)
+		return fmt.Errorf("%s: want a certificate, got %w", st.edge, c.err)
 	}
 	var f steps.Failures
 	for _, d := range w.T.Site.VoiceDomains() {
@@ -136,7 +138,7 @@ func noNameError(ctx context.Context) error {
 	var f steps.Failures
 	for _, r := range st.edgeConfigs {
 		if r.err != nil {
-			f.Add("get_edge_config as %s: want 200, got %v", r.user.Username, r.err)
+			f.AddErr(r.err, "get_edge_config as %s: want 200, got %v", r.user.Username, r.err)
 			continue
 		}
 		for _, want := range []string{"_cisco-uds", "_cuplogin"} {

@@ -35,7 +35,7 @@ func udsAnsweredEveryDomain(ctx context.Context) error {
 	var f steps.Failures
 	for _, d := range w.T.Site.SignInDomains() {
 		if err := st.udsTried[d]; err != nil {
-			f.Add("_cisco-uds._tcp.%s: want one of the top %d nodes to answer /cucm-uds/version within %s, got %v",
+			f.AddErr(err, "_cisco-uds._tcp.%s: want one of the top %d nodes to answer /cucm-uds/version within %s, got %v",
 				d, w.T.Site.Discovery.TopN, w.T.Site.Discovery.Budget.D(), err)
 		}
 	}
@@ -81,7 +81,7 @@ func everyUserFound(ctx context.Context) error {
 		}{{"username", r.user.Username, r.byUsername, r.errUsername}, {"email", r.user.Email, r.byEmail, r.errEmail}} {
 			switch {
 			case q.err != nil:
-				f.Add("%s/cucm-uds/clusterUser?%s=%s: want found=\"true\" without authentication, got %v", st.uds, q.by, q.value, q.err)
+				f.AddErr(q.err, "%s/cucm-uds/clusterUser?%s=%s: want found=\"true\" without authentication, got %v", st.uds, q.by, q.value, q.err)
 			case !q.cu.Found:
 				f.Add("%s/cucm-uds/clusterUser?%s=%s: want found=\"true\", got found=\"false\"", st.uds, q.by, q.value)
 			}
@@ -101,7 +101,7 @@ func unknownNotFound(ctx context.Context) error {
 	w, st := steps.WorldFrom(ctx), state(ctx)
 	q := fmt.Sprintf("%s/cucm-uds/clusterUser?username=%s", st.uds, w.T.Site.Discovery.UnknownUser)
 	if err := st.unknownErr; err != nil {
-		return fmt.Errorf("%s: want 200 found=\"false\" for an unknown user, got %v", q, err)
+		return fmt.Errorf("%s: want 200 found=\"false\" for an unknown user, got %w", q, err)
 	}
 	if st.unknown.Found {
 		return fmt.Errorf("%s: want found=\"false\" for a user that must not exist, got found=\"true\"", q)
@@ -131,7 +131,7 @@ func everyListedNodeAnswers(ctx context.Context) (context.Context, error) {
 	for _, cl := range w.T.Site.UCM {
 		p := cl.Publisher()
 		if err := st.serversErr[p]; err != nil {
-			f.Add("%s/cucm-uds/servers: want the node list, got %v", base(p, cl.Port()), err)
+			f.AddErr(err, "%s/cucm-uds/servers: want the node list, got %v", base(p, cl.Port()), err)
 			continue
 		}
 		nodes, cut := target.Follow(w.T, st.servers[p])
@@ -143,7 +143,7 @@ func everyListedNodeAnswers(ctx context.Context) (context.Context, error) {
 			v, e, err := c.Version(ctx, base(n, cl.Port()))
 			ev.WriteString(e.String() + "\n")
 			if err != nil {
-				f.Add("%s/cucm-uds/version (listed by %s): want an answer, got %v", base(n, cl.Port()), p, err)
+				f.AddErr(err, "%s/cucm-uds/version (listed by %s): want an answer, got %v", base(n, cl.Port()), p, err)
 			} else if v.Version == "" {
 				f.Add("%s/cucm-uds/version: want a version, got none", base(n, cl.Port()))
 			}
@@ -202,7 +202,7 @@ func everyAnswer401(ctx context.Context, realm string) error {
 	var f steps.Failures
 	for _, u := range w.Users() {
 		if why := wantBasic(st.devicesErr[u.Username], realm); why != "" {
-			f.Add("%s/cucm-uds/user/%s/devices without credentials: want 401 Basic realm=%q, %s", st.uds, u.Username, realm, why)
+			f.AddErr(st.devicesErr[u.Username], "%s/cucm-uds/user/%s/devices without credentials: want 401 Basic realm=%q, %s", st.uds, u.Username, realm, why)
 		}
 	}
 	return f.Err()
@@ -220,7 +220,7 @@ func homeClusterIsPublisher(ctx context.Context) error {
 		}{{"username", r.byUsername, r.errUsername}, {"email", r.byEmail, r.errEmail}} {
 			switch {
 			case q.err != nil:
-				f.Add("clusterUser?%s for %s: want home cluster %s, got %v", q.by, r.user.Username, cl.Publisher(), q.err)
+				f.AddErr(q.err, "clusterUser?%s for %s: want home cluster %s, got %v", q.by, r.user.Username, cl.Publisher(), q.err)
 			case !q.cu.Found:
 				f.Add("clusterUser?%s for %s: want home cluster %s, got found=\"false\"", q.by, r.user.Username, cl.Publisher())
 			case !strings.EqualFold(strings.TrimSuffix(q.cu.HomeCluster, "."), cl.Publisher()):
@@ -244,7 +244,7 @@ func serversListHoldsNodes(ctx context.Context) (context.Context, error) {
 		list, e, err := c.Servers(ctx, r.byUsername.ServersURI)
 		ev.WriteString(e.String() + "\n")
 		if err != nil {
-			f.Add("%s (home cluster of %s): want the node list, got %v", r.byUsername.ServersURI, r.user.Username, err)
+			f.AddErr(err, "%s (home cluster of %s): want the node list, got %v", r.byUsername.ServersURI, r.user.Username, err)
 			continue
 		}
 		got := lower(list)
@@ -287,7 +287,7 @@ func everyCertValid(ctx context.Context) error {
 	now := w.Now()
 	for _, c := range st.certs {
 		if c.err != nil {
-			f.Add("%s: want a TLS certificate, got %v", c.addr, c.err)
+			f.AddErr(c.err, "%s: want a TLS certificate, got %v", c.addr, c.err)
 			continue
 		}
 		if err := pki.VerifyChain(c.chain, w.T.Site.Roots, c.host, now); err != nil {

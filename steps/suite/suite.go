@@ -10,10 +10,12 @@ import (
 	"example.com/cutover/steps/disc"
 )
 
-// Initializer returns the scenario initializer for a run against t. Step
-// definitions are built once per run, not once per scenario.
-func Initializer(t *target.Target) func(*godog.ScenarioContext) {
+// Initializer returns the scenario initializer for a run against t; done,
+// when not nil, hears about every check as it finishes. Step definitions
+// are built once per run, not once per scenario.
+func Initializer(t *target.Target, done func(steps.Done)) func(*godog.ScenarioContext) {
 	r := steps.NewRegistry(t)
+	r.OnDone = done
 	disc.Register(r)
 	return r.Initializer()
 }
