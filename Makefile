@@ -7,12 +7,12 @@ REPORT      ?= out
 FUZZTIME    ?= 5000x
 REPEAT      ?= 20
 
-.PHONY: run test check lint unit selftest repeat fuzz lab cross junit
+.PHONY: run test check lint unit selftest repeat fuzz lab cross junit interop
 
 run:
 	$(GO) run ./cmd/cutover run --report $(REPORT)
 
-test: lint cross unit selftest repeat fuzz junit lab
+test: lint cross unit selftest repeat fuzz junit lab interop
 
 check: test
 
@@ -55,3 +55,9 @@ junit:
 # Debian's packages when missing) serves the site's views.
 lab:
 	bash scripts/lab-bind.sh
+
+# Each capability against an independent implementation, on loopback: one
+# script per peer (SimpleSAMLphp, sipp, Kamailio, Prosody), each installing
+# its Debian package when missing.
+interop:
+	@set -e; for s in scripts/interop-*.sh; do echo "== $$s"; bash $$s; done

@@ -9,7 +9,9 @@
 package steps
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -46,6 +48,10 @@ type World struct {
 	verdict  report.Verdict
 	reason   string
 	attached bool
+	// subjects are the per-user outcomes so far; sent how many of them an
+	// after-step hook has attached.
+	subjects []report.Subject
+	sent     int
 }
 
 // ErrNotApplicable is returned (wrapped, with the reason) by a step that
@@ -149,10 +155,23 @@ func (r *Registry) Initializer() func(*godog.ScenarioContext) {
 		// check that verdict through an attachment the report reads.
 		// (A hook returns its own error, nil here: godog keeps the step's.)
 		sc.StepContext().After(func(ctx context.Context, _ *godog.Step, _ godog.StepResultStatus, _ error) (context.Context, error) {
-			if w := WorldFrom(ctx); w != nil && w.verdict != "" && !w.attached {
+			w := WorldFrom(ctx)
+			if w == nil {
+				return ctx, nil
+			}
+			if w.verdict != "" && !w.attached {
 				w.attached = true
 				ctx = godog.Attach(ctx, godog.Attachment{FileName: "verdict", MediaType: report.VerdictMediaType,
 					Body: []byte(string(w.verdict) + "\n" + w.reason)})
+			}
+			if w.sent < len(w.subjects) {
+				var b bytes.Buffer
+				for _, sub := range w.subjects[w.sent:] {
+					line, _ := json.Marshal(sub)
+					b.Write(append(line, '\n'))
+				}
+				w.sent = len(w.subjects)
+				ctx = godog.Attach(ctx, godog.Attachment{FileName: "subjects", MediaType: report.SubjectsMediaType, Body: b.Bytes()})
 			}
 			return ctx, nil
 		})
@@ -275,6 +294,31 @@ func Attach(ctx context.Context, name, body string) context.Context {
 	return godog.Attach(ctx, godog.Attachment{FileName: name, MediaType: "text/plain", Body: []byte(body)})
 }
 
+// Subject records the outcome of a per-user check for one of its subjects
+// ("alice", "alice/CSFALICE"): a nil err passes; an error is what a step's
+// would be (not applicable, could not test, or a failure of the site). The
+// reports list each subject and JUnit gives each its own test case. The
+// check's verdict still comes from its steps: Failures.Subject does both.
+func Subject(ctx context.Context, name string, err error) {
+	w := WorldFrom(ctx)
+	if w == nil {
+		return
+	}
+	sub := report.Subject{Name: name, Verdict: report.Pass}
+	if err != nil {
+		sub.Reason = w.T.Redact(err.Error())
+		switch {
+		case errors.Is(err, ErrNotApplicable):
+			sub.Verdict = report.NotApplicable
+		case errors.Is(err, target.ErrNotTested) || target.IsTimeout(err) || ctx.Err() != nil:
+			sub.Verdict = report.Error
+		default:
+			sub.Verdict = report.Fail
+		}
+	}
+	w.subjects = append(w.subjects, sub)
+}
+
 // Failures collects one line per offending item so a check reports every
 // problem of the site at once, not only the first. Items that could not be
 // tested are kept apart: the check fails when the site is wrong anywhere,
@@ -300,6 +344,15 @@ func (f *Failures) AddErr(err error, format string, args ...any) {
 }
 
 // Err is nil without problems, else one error naming them all.
+// Subject records subject's outcome (see the function Subject) and, when
+// err is not nil and applies, its line "name: err".
+func (f *Failures) Subject(ctx context.Context, name string, err error) {
+	Subject(ctx, name, err)
+	if err != nil && !errors.Is(err, ErrNotApplicable) {
+		f.AddErr(err, "%s: %v", name, err)
+	}
+}
+
 func (f Failures) Err() error {
 	if len(f.lines) == 0 {
 		if len(f.notTested) == 0 {

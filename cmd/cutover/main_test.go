@@ -91,15 +91,34 @@ func TestRunWritesReports(t *testing.T) {
 	if err := xml.Unmarshal(b, &suites); err != nil {
 		t.Fatal(err)
 	}
-	cases := 0
+	cases := map[string]int{}
 	for _, s := range suites.Suites {
-		cases += len(s.Cases)
+		for _, c := range s.Cases {
+			id, _, _ := strings.Cut(c.Name, " ")
+			cases[id]++
+		}
+	}
+	// One test case per check, or one per subject of a per-user check.
+	var results struct {
+		Checks []struct {
+			ID       string            `json:"id"`
+			Subjects []json.RawMessage `json:"subjects"`
+		} `json:"checks"`
+	}
+	b, _ = os.ReadFile(filepath.Join(dir, "results.json"))
+	if err := json.Unmarshal(b, &results); err != nil {
+		t.Fatal(err)
 	}
 	_, list, _ := cutover(t, "list", "--json")
 	var checks []json.RawMessage
 	json.Unmarshal([]byte(list), &checks)
-	if cases != len(checks) {
-		t.Errorf("junit.xml: want one test case per scenario (%d), got %d", len(checks), cases)
+	if len(results.Checks) != len(checks) || len(cases) != len(checks) {
+		t.Errorf("want every check (%d) in results.json (%d) and junit.xml (%d)", len(checks), len(results.Checks), len(cases))
+	}
+	for _, c := range results.Checks {
+		if want := max(1, len(c.Subjects)); cases[c.ID] != want {
+			t.Errorf("junit.xml: %s has %d test cases, want %d", c.ID, cases[c.ID], want)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package fakesite_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -38,7 +39,7 @@ func TestLoadErrors(t *testing.T) {
 		name, old, new, want string
 	}{
 		{"unknown key in settings", "        settings:\n          view: inside\n", "        settings:\n          view: inside\n          no_tpc: true\n",
-			`example.yaml:62: field hosts[0].services[0].settings.no_tpc: unknown key in DNSSettings`},
+			`example.yaml:{no_tpc}: field hosts[0].services[0].settings.no_tpc: unknown key in DNSSettings`},
 		{"unknown kind", "services: [{kind: uds, port: 8443}]", "services: [{kind: udss, port: 8443}]",
 			`field hosts[2].services[0].kind: unknown service kind "udss"`},
 		{"settings for a kind without", "{kind: uds, port: 8443}", "{kind: uds, port: 8443, settings: {view: x}}",
@@ -53,9 +54,12 @@ func TestLoadErrors(t *testing.T) {
 				t.Fatalf("fixture no longer has %q", tc.old)
 			}
 			data := strings.Replace(base, tc.old, tc.new, 1)
+			// {no_tpc} is the line the edit put the unknown key on.
+			before, _, _ := strings.Cut(data, "no_tpc: true")
+			want := strings.ReplaceAll(tc.want, "{no_tpc}", strconv.Itoa(strings.Count(before, "\n")+1))
 			_, err := fakesite.Load("example.yaml", []byte(data), fakesite.Kinds())
-			if !errors.Is(err, target.ErrConfig) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("want a configuration error containing %q, got %v", tc.want, err)
+			if !errors.Is(err, target.ErrConfig) || !strings.Contains(err.Error(), want) {
+				t.Fatalf("want a configuration error containing %q, got %v", want, err)
 			}
 		})
 	}

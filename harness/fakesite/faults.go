@@ -34,7 +34,13 @@ type Fault struct {
 // catalogue is every capability's faults, one list per capability file
 // (faults_<capability>.go).
 func catalogue() []Fault {
-	return slices.Concat(discoveryFaults())
+	return slices.Concat(
+		discoveryFaults(),
+		ssoFaults(),
+		sipFaults(),
+		xmppFaults(),
+		hybridFaults(),
+	)
 }
 
 // Catalogue returns every fault, sorted by name.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 )
 
@@ -68,7 +69,13 @@ func Kinds() *Registry {
 
 // builtinKinds is the table: one entry per service kind.
 func builtinKinds() []Kind {
-	return []Kind{dnsKind(), udsKind(), edgeKind(), proxyKind()}
+	return slices.Concat(
+		[]Kind{dnsKind(), udsKind(), edgeKind(), proxyKind()},
+		ssoKinds(),
+		sipKinds(),
+		xmppKinds(),
+		hybridKinds(),
+	)
 }
 
 // With returns a copy of r that also has k (replacing a kind of that name).

@@ -211,6 +211,10 @@ func buildCheck(uri string, background []cukeElement, e cukeElement) Check {
 	default:
 		c.Status, c.Verdict = StatusPassed, Pass
 	}
+	c.Subjects, c.Evidence = subjects(c.Evidence)
+	for j := range c.Steps {
+		c.Steps[j].Evidence = slices.DeleteFunc(c.Steps[j].Evidence, func(e Evidence) bool { return e.MediaType == SubjectsMediaType })
+	}
 	// A step that could not test, or found nothing to check, said so.
 	for i, ev := range c.Evidence {
 		if ev.MediaType != VerdictMediaType {
@@ -231,6 +235,45 @@ func buildCheck(uri string, background []cukeElement, e cukeElement) Check {
 		break
 	}
 	return c
+}
+
+// subjects takes the per-subject outcomes out of a check's evidence. A
+// subject named twice keeps its worst outcome; lines that do not decode are
+// kept as evidence, so nothing a step said is lost.
+func subjects(evs []Evidence) ([]Subject, []Evidence) {
+	var out []Subject
+	at := map[string]int{}
+	kept := evs[:0:0]
+	for _, ev := range evs {
+		if ev.MediaType != SubjectsMediaType {
+			kept = append(kept, ev)
+			continue
+		}
+		var bad []string
+		for _, l := range strings.Split(ev.Data, "\n") {
+			if strings.TrimSpace(l) == "" {
+				continue
+			}
+			var sub Subject
+			if err := json.Unmarshal([]byte(l), &sub); err != nil || sub.Name == "" || !sub.Verdict.valid() {
+				bad = append(bad, l)
+				continue
+			}
+			sub.Reason = oneLine(sub.Reason)
+			if i, ok := at[sub.Name]; ok {
+				if sub.Verdict.worse(out[i].Verdict) {
+					out[i] = sub
+				}
+				continue
+			}
+			at[sub.Name] = len(out)
+			out = append(out, sub)
+		}
+		if len(bad) > 0 {
+			kept = append(kept, Evidence{Name: "subjects (undecoded)", MediaType: "text/plain", Data: strings.Join(bad, "\n")})
+		}
+	}
+	return out, kept
 }
 
 // sourceLine returns the value of the first "Source:" line of a scenario

@@ -19,7 +19,7 @@ var templateFS embed.FS
 
 // htmlTemplate is parsed once; it is never modified after init, so sharing
 // it between concurrent WriteHTML calls is safe.
-var htmlTemplate = template.Must(template.ParseFS(templateFS, "report.html.tmpl"))
+var htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{"verdictClass": verdictClass}).ParseFS(templateFS, "report.html.tmpl"))
 
 type htmlView struct {
 	Target, Started, Duration string

@@ -63,7 +63,8 @@ const maxSystemOut = 64 << 10
 // <testsuite> per capability (name cutover.<capability>, with the run's
 // target, tool, tag filter and the checks it left out as properties), one
 // <testcase> per check (classname cutover.<capability>, name "DISC-03
-// <title>", so history follows the ID). A failure is <failure> with the
+// <title>", so history follows the ID), or per subject for a check that
+// covers each user ("SIPO-02 <title> [alice/CSFALICE]"). A failure is <failure> with the
 // reason as message and the reason, error and source as text (GitLab shows
 // the text); a check that could not test is <error>; not applicable is
 // <skipped> with the reason. <system-out> holds the check's redacted
@@ -94,29 +95,22 @@ func WriteJUnit(w io.Writer, r *Run) error {
 		}
 		var d time.Duration
 		for _, c := range g.Checks {
-			tc := junitCase{Name: strings.TrimSpace(checkID(c) + " " + c.Title), Classname: name, Time: junitTime(c.Duration)}
-			text := c.Reason
-			if c.Error != "" && c.Error != c.Reason {
-				text += "\n\n" + c.Error
+			base := strings.TrimSpace(checkID(c) + " " + c.Title)
+			out := systemOut(c)
+			if len(c.Subjects) == 0 {
+				text := c.Reason
+				if c.Error != "" && c.Error != c.Reason {
+					text += "\n\n" + c.Error
+				}
+				s.add(junitCase{Name: base, Classname: name, Time: junitTime(c.Duration), SystemOut: out}, c.Verdict, c.Reason, text, c.Source)
+			} else {
+				// One test case per subject: the dashboard follows each
+				// user's history; the check's time and evidence go with
+				// each of them.
+				for _, sub := range c.Subjects {
+					s.add(junitCase{Name: base + " [" + sub.Name + "]", Classname: name, Time: junitTime(c.Duration), SystemOut: out}, sub.Verdict, sub.Reason, sub.Reason, c.Source)
+				}
 			}
-			if c.Source != "" {
-				text += "\n\nSource: " + c.Source
-			}
-			text, reason := xmlSafe(text), xmlSafe(c.Reason)
-			switch c.Verdict {
-			case Fail:
-				tc.Failure = &junitOutcome{Message: reason, Type: "FAIL", Text: text}
-				s.Failures++
-			case Error:
-				tc.Error = &junitOutcome{Message: reason, Type: "ERROR (could not test)", Text: text}
-				s.Errors++
-			case NotApplicable:
-				tc.Skipped = &junitOutcome{Message: "not applicable: " + reason, Type: "N/A", Text: text}
-				s.Skipped++
-			}
-			tc.SystemOut = systemOut(c)
-			s.Cases = append(s.Cases, tc)
-			s.Tests++
 			d += c.Duration
 		}
 		s.Time = junitTime(d)
@@ -137,6 +131,29 @@ func WriteJUnit(w io.Writer, r *Run) error {
 		return fmt.Errorf("report: write junit: %w", err)
 	}
 	return nil
+}
+
+// add appends a test case with the verdict's outcome element: a failure
+// with the reason as message and the reason and source as text (GitLab
+// shows the text), an error for could-not-test, skipped for not applicable.
+func (s *junitSuite) add(tc junitCase, v Verdict, reason, text, source string) {
+	if source != "" {
+		text += "\n\nSource: " + source
+	}
+	text, reason = xmlSafe(text), xmlSafe(reason)
+	switch v {
+	case Fail:
+		tc.Failure = &junitOutcome{Message: reason, Type: "FAIL", Text: text}
+		s.Failures++
+	case Error:
+		tc.Error = &junitOutcome{Message: reason, Type: "ERROR (could not test)", Text: text}
+		s.Errors++
+	case NotApplicable:
+		tc.Skipped = &junitOutcome{Message: "not applicable: " + reason, Type: "N/A", Text: text}
+		s.Skipped++
+	}
+	s.Cases = append(s.Cases, tc)
+	s.Tests++
 }
 
 // systemOut is a check's evidence as text, capped.

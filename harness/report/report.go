@@ -9,6 +9,7 @@ package report
 
 import (
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -85,6 +86,14 @@ const (
 // Verdicts lists the verdicts in report order: what needs attention first.
 var Verdicts = []Verdict{Fail, Error, NotApplicable, Pass}
 
+// valid reports whether v is one of Verdicts.
+func (v Verdict) valid() bool { return slices.Contains(Verdicts, v) }
+
+// worse reports whether v needs more attention than w (Verdicts' order).
+func (v Verdict) worse(w Verdict) bool {
+	return slices.Index(Verdicts, v) < slices.Index(Verdicts, w)
+}
+
 // Label is the verdict as the console and the reports print it.
 func (v Verdict) Label() string {
 	switch v {
@@ -105,6 +114,20 @@ func (v Verdict) Label() string {
 // the reason. The steps make it (steps.Registry); FromCucumberJSON reads it
 // and keeps it out of the evidence.
 const VerdictMediaType = "application/x-cutover-verdict"
+
+// SubjectsMediaType marks the attachment in which a per-user check gives
+// the outcome for each user (or user and device) it covered: one JSON
+// Subject per line. The steps make it; FromCucumberJSON reads it into
+// Check.Subjects and keeps it out of the evidence.
+const SubjectsMediaType = "application/x-cutover-subjects"
+
+// Subject is the outcome of a per-user check for one of its subjects
+// ("alice", "alice/CSFALICE"). JUnit writes one test case per subject.
+type Subject struct {
+	Name    string  `json:"name"`
+	Verdict Verdict `json:"verdict"`
+	Reason  string  `json:"reason,omitempty"`
+}
 
 // Check is one scenario, identified by its @AREA-NN tag.
 type Check struct {
@@ -137,7 +160,10 @@ type Check struct {
 	Steps []Step `json:"steps,omitempty"`
 	// Evidence is every attachment of the scenario, hooks' and steps', in
 	// the order they appear in the cucumber JSON.
-	Evidence []Evidence    `json:"evidence,omitempty"`
+	Evidence []Evidence `json:"evidence,omitempty"`
+	// Subjects are the per-user outcomes of a check that covers every
+	// test user one by one; empty for a check of the site as a whole.
+	Subjects []Subject     `json:"subjects,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
 }
 

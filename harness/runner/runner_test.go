@@ -5,11 +5,14 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 
 	"example.com/cutover/features"
+	"example.com/cutover/harness/embedded"
 	"example.com/cutover/harness/fakesite"
+	"example.com/cutover/harness/report"
 	"example.com/cutover/harness/runner"
 )
 
@@ -107,5 +110,58 @@ func TestLessID(t *testing.T) {
 	want := []string{"DISC-02", "DISC-10", "SSO-02", "SIPO-03", "XFED-01", "HYB-01"}
 	if !slices.Equal(ids, want) {
 		t.Fatalf("got %v, want %v", ids, want)
+	}
+}
+
+// TestPerUserSubjects: a per-user check names each user's outcome, and
+// JUnit gives each user a test case of their own (DISC-06 with alice
+// hidden: alice fails, bob passes).
+func TestPerUserSubjects(t *testing.T) {
+	ctx := context.Background()
+	tg, err := embedded.Start(ctx, fakesite.Options{Faults: []string{"uds-user-hidden"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	run, err := runner.Run(ctx, runner.Options{Target: tg, FS: features.FS, Tags: "@DISC-06"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Checks) != 1 {
+		t.Fatalf("got %d checks", len(run.Checks))
+	}
+	c := run.Checks[0]
+	got := map[string]report.Verdict{}
+	for _, s := range c.Subjects {
+		got[s.Name] = s.Verdict
+	}
+	if c.Verdict != report.Fail || got["alice"] != report.Fail || got["bob"] != report.Pass || len(got) != 2 {
+		t.Fatalf("DISC-06 %s, subjects %v", c.Verdict, c.Subjects)
+	}
+	for _, ev := range c.Evidence {
+		if ev.MediaType == report.SubjectsMediaType {
+			t.Errorf("the subjects attachment is left in the evidence")
+		}
+	}
+	var b strings.Builder
+	if err := report.WriteJUnit(&b, run); err != nil {
+		t.Fatal(err)
+	}
+	x := b.String()
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`<testcase name="DISC-06 [^"]*\[alice\]"[^>]*>\s*<failure message="[^"]*alice`),
+		regexp.MustCompile(`<testcase name="DISC-06 [^"]*\[bob\]"[^>]*>\s*<system-out>`),
+		regexp.MustCompile(`<testsuite name="cutover.discovery" tests="2" failures="1" errors="0" skipped="0"`),
+	} {
+		if !want.MatchString(x) {
+			t.Errorf("JUnit lacks %s:\n%s", want, x)
+		}
+	}
+	b.Reset()
+	if err := report.WriteHTML(&b, run); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`<td><code>alice</code></td><td class="st [a-z-]+">FAIL</td>`).MatchString(b.String()) {
+		t.Errorf("the HTML report does not list alice's failure among the subjects")
 	}
 }

@@ -36,11 +36,16 @@ func newBoundary(s *Site) *boundary {
 	for _, n := range s.AllUCMNodes() {
 		addHost(n)
 	}
-	for _, n := range slices.Concat(s.IMP.Nodes, s.Expressway.Edge, s.Expressway.Core, s.SIP.Nodes, s.XMPP.Servers) {
+	for _, n := range slices.Concat(s.IMP.Nodes, s.Expressway.Edge, s.Expressway.Core) {
 		addHost(n)
 	}
-	if u, err := url.Parse(s.IdP.URL); err == nil {
-		addHost(u.Hostname())
+	for _, sec := range s.sections() {
+		for _, h := range sec.hosts() {
+			if u, err := url.Parse(h); err == nil && u.Host != "" {
+				h = u.Hostname()
+			}
+			addHost(h)
+		}
 	}
 	if s.Discovery.Manual != "" {
 		h := s.Discovery.Manual
@@ -62,9 +67,10 @@ func newBoundary(s *Site) *boundary {
 		addDomain(u.Domain())
 		addDomain(u.VoiceServicesDomain)
 	}
-	addDomain(s.XMPP.Domain)
-	for _, p := range s.Federation {
-		addDomain(p.Domain)
+	for _, sec := range s.sections() {
+		for _, d := range sec.domains() {
+			addDomain(d)
+		}
 	}
 	for _, c := range s.ConnectTo {
 		if h, _, err := net.SplitHostPort(c.From); err == nil {

@@ -198,8 +198,6 @@ func (v *validator) validate() {
 	for i, n := range s.Expressway.Core {
 		v.domain(fmt.Sprintf("expressway.core[%d]", i), n, true)
 	}
-	v.port("sip.oauth_port", s.SIP.OAuthPort, false)
-	v.port("sip.mra_oauth_port", s.SIP.MRAOAuthPort, false)
 
 	if len(s.Users) == 0 {
 		v.fail("users", "at least one test user is required")
@@ -247,6 +245,9 @@ func (v *validator) validate() {
 	}
 	if s.TLS.CAFile != "" {
 		v.caFile("tls.ca_file", s.TLS.CAFile)
+	}
+	for _, sec := range s.sections() {
+		sec.validate(v)
 	}
 	v.limits(true)
 	for i, c := range s.ConnectTo {

@@ -41,15 +41,18 @@ type Site struct {
 	UCM        []Cluster   `yaml:"ucm"`
 	IMP        IMP         `yaml:"imp,omitempty"`
 	Expressway Expressway  `yaml:"expressway,omitempty"`
-	IdP        IdP         `yaml:"idp,omitempty"`
-	SIP        SIP         `yaml:"sip,omitempty"`
-	XMPP       XMPP        `yaml:"xmpp,omitempty"`
-	Federation []Peer      `yaml:"federation,omitempty"`
 	Users      []User      `yaml:"users"`
 	Discovery  Discovery   `yaml:"discovery"`
 	TLS        TLS         `yaml:"tls,omitempty"`
 	Limits     Limits      `yaml:"limits"`
 	ConnectTo  []ConnectTo `yaml:"connect_to,omitempty"`
+
+	// The capabilities' own parts of the site, each in its file
+	// (sso.go, sip.go, xmpp.go, hybrid.go).
+	SSO    SSO    `yaml:"sso,omitempty"`
+	SIP    SIP    `yaml:"sip,omitempty"`
+	XMPP   XMPP   `yaml:"xmpp,omitempty"`
+	Hybrid Hybrid `yaml:"hybrid,omitempty"`
 
 	// Roots is the trust store built from TLS.CAFile (nil: the system pool).
 	Roots *x509.CertPool `yaml:"-" json:"-"`
@@ -146,31 +149,6 @@ type Expressway struct {
 	Core []string `yaml:"core,omitempty"`
 }
 
-// IdP is the SAML identity provider (used by the SSO capability).
-type IdP struct {
-	URL      string `yaml:"url,omitempty"`
-	EntityID string `yaml:"entity_id,omitempty"`
-}
-
-// SIP describes the SIP OAuth registrars (used by the SIP capability).
-type SIP struct {
-	Nodes        []string `yaml:"nodes"`
-	OAuthPort    int      `yaml:"oauth_port,omitempty"`
-	MRAOAuthPort int      `yaml:"mra_oauth_port,omitempty"`
-}
-
-// XMPP describes the federation side (used by the XMPP capability).
-type XMPP struct {
-	Domain  string   `yaml:"domain,omitempty"`
-	Servers []string `yaml:"servers,omitempty"`
-}
-
-// Peer is a federation partner domain.
-type Peer struct {
-	Domain  string `yaml:"domain,omitempty"`
-	Allowed bool   `yaml:"allowed,omitempty"`
-}
-
 // User is a test user. Secrets are named by environment variable and never
 // written in the file.
 type User struct {
@@ -185,6 +163,12 @@ type User struct {
 	PasswordEnv string `yaml:"password_env"`
 	// Devices are the device names the user should have (CSF…, BOT…, …).
 	Devices []string `yaml:"devices,omitempty"`
+
+	// The capabilities' own fields of a user, each in its file.
+	SSOUser    `yaml:",inline"`
+	SIPUser    `yaml:",inline"`
+	XMPPUser   `yaml:",inline"`
+	HybridUser `yaml:",inline"`
 
 	// Password is read from PasswordEnv at load time.
 	Password string `yaml:"-"`

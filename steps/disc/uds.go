@@ -74,6 +74,7 @@ func everyUserFound(ctx context.Context) error {
 	st := state(ctx)
 	var f steps.Failures
 	for _, r := range st.clusterUsers {
+		var g steps.Failures
 		for _, q := range []struct {
 			by, value string
 			cu        ucm.ClusterUser
@@ -81,11 +82,12 @@ func everyUserFound(ctx context.Context) error {
 		}{{"username", r.user.Username, r.byUsername, r.errUsername}, {"email", r.user.Email, r.byEmail, r.errEmail}} {
 			switch {
 			case q.err != nil:
-				f.AddErr(q.err, "%s/cucm-uds/clusterUser?%s=%s: want found=\"true\" without authentication, got %v", st.uds, q.by, q.value, q.err)
+				g.AddErr(q.err, "%s/cucm-uds/clusterUser?%s=%s: want found=\"true\" without authentication, got %v", st.uds, q.by, q.value, q.err)
 			case !q.cu.Found:
-				f.Add("%s/cucm-uds/clusterUser?%s=%s: want found=\"true\", got found=\"false\"", st.uds, q.by, q.value)
+				g.Add("%s/cucm-uds/clusterUser?%s=%s: want found=\"true\", got found=\"false\"", st.uds, q.by, q.value)
 			}
 		}
+		f.Subject(ctx, r.user.Username, g.Err())
 	}
 	return f.Err()
 }

@@ -8,6 +8,10 @@ import (
 	"example.com/cutover/harness/target"
 	"example.com/cutover/steps"
 	"example.com/cutover/steps/disc"
+	"example.com/cutover/steps/hybrid"
+	"example.com/cutover/steps/sip"
+	"example.com/cutover/steps/sso"
+	"example.com/cutover/steps/xmpp"
 )
 
 // Initializer returns the scenario initializer for a run against t; done,
@@ -17,5 +21,9 @@ func Initializer(t *target.Target, done func(steps.Done)) func(*godog.ScenarioCo
 	r := steps.NewRegistry(t)
 	r.OnDone = done
 	disc.Register(r)
+	sso.Register(r)
+	sip.Register(r)
+	xmpp.Register(r)
+	hybrid.Register(r)
 	return r.Initializer()
 }

@@ -1,0 +1,4 @@
+package fakesite
+
+// ssoFaults are the faults of SSO reuse and OAuth.
+func ssoFaults() []Fault { return nil }

@@ -1,0 +1,4 @@
+package fakesite
+
+// xmppFaults are the faults of XMPP federation.
+func xmppFaults() []Fault { return nil }
