@@ -35,6 +35,8 @@ type World struct {
 	T *target.Target
 	// ID is the scenario's check ID ("DISC-03").
 	ID string
+	// Tags are the scenario's tags, with "@".
+	Tags []string
 	// Started is when the scenario began.
 	Started time.Time
 	// Where the client stands (set by "a client inside the network").
@@ -141,6 +143,7 @@ func (r *Registry) Initializer() func(*godog.ScenarioContext) {
 		sc.Before(func(ctx context.Context, s *godog.Scenario) (context.Context, error) {
 			w := &World{T: r.t, Where: target.Inside, Started: time.Now()}
 			for _, tag := range s.Tags {
+				w.Tags = append(w.Tags, tag.Name)
 				if id, ok := checkid.FromTag(tag.Name); ok {
 					w.ID = id
 				}
@@ -292,75 +295,6 @@ func Attach(ctx context.Context, name, body string) context.Context {
 		body = strings.ToValidUTF8(body[:MaxEvidence], "") + fmt.Sprintf("\n… (%d more bytes not kept)\n", len(body)-MaxEvidence)
 	}
 	return godog.Attach(ctx, godog.Attachment{FileName: name, MediaType: "text/plain", Body: []byte(body)})
-}
-
-// Subject records the outcome of a per-user check for one of its subjects
-// ("alice", "alice/CSFALICE"): a nil err passes; an error is what a step's
-// would be (not applicable, could not test, or a failure of the site). The
-// reports list each subject and JUnit gives each its own test case. The
-// check's verdict still comes from its steps: Failures.Subject does both.
-func Subject(ctx context.Context, name string, err error) {
-	w := WorldFrom(ctx)
-	if w == nil {
-		return
-	}
-	sub := report.Subject{Name: name, Verdict: report.Pass}
-	if err != nil {
-		sub.Reason = w.T.Redact(err.Error())
-		switch {
-		case errors.Is(err, ErrNotApplicable):
-			sub.Verdict = report.NotApplicable
-		case errors.Is(err, target.ErrNotTested) || target.IsTimeout(err) || ctx.Err() != nil:
-			sub.Verdict = report.Error
-		default:
-			sub.Verdict = report.Fail
-		}
-	}
-	w.subjects = append(w.subjects, sub)
-}
-
-// Failures collects one line per offending item so a check reports every
-// problem of the site at once, not only the first. Items that could not be
-// tested are kept apart: the check fails when the site is wrong anywhere,
-// and could not test only when nothing else was found.
-type Failures struct {
-	lines     []string
-	notTested []string
-}
-
-// Add records one problem of the site.
-func (f *Failures) Add(format string, args ...any) {
-	f.lines = append(f.lines, fmt.Sprintf(format, args...))
-}
-
-// AddErr records a problem caused by err: a reason the suite could not
-// test (target.ErrNotTested, a timeout) is kept apart from the site's.
-func (f *Failures) AddErr(err error, format string, args ...any) {
-	if errors.Is(err, target.ErrNotTested) || target.IsTimeout(err) {
-		f.notTested = append(f.notTested, fmt.Sprintf(format, args...))
-		return
-	}
-	f.Add(format, args...)
-}
-
-// Err is nil without problems, else one error naming them all.
-// Subject records subject's outcome (see the function Subject) and, when
-// err is not nil and applies, its line "name: err".
-func (f *Failures) Subject(ctx context.Context, name string, err error) {
-	Subject(ctx, name, err)
-	if err != nil && !errors.Is(err, ErrNotApplicable) {
-		f.AddErr(err, "%s: %v", name, err)
-	}
-}
-
-func (f Failures) Err() error {
-	if len(f.lines) == 0 {
-		if len(f.notTested) == 0 {
-			return nil
-		}
-		return target.NotTested(joinLines(f.notTested))
-	}
-	return joinLines(append(f.lines, f.notTested...))
 }
 
 func joinLines(lines []string) error {

@@ -34,6 +34,9 @@ func (c *Clock) Now() time.Time {
 // Advance moves the clock by d (negative d moves it back).
 func (c *Clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
+// Set puts the clock at offset d from the real time.
+func (c *Clock) Set(d time.Duration) { c.offset.Store(int64(d)) }
+
 // Offset is how far the clock is from the real time.
 func (c *Clock) Offset() time.Duration {
 	if c == nil {

@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/netip"
 	"os"
 	"slices"
@@ -191,6 +192,20 @@ func (l *Launcher) Launch(ctx context.Context, p *fakesite.Plan, reg *fakesite.R
 		return nil, err
 	}
 	cfg.logger.Printf("containers: %d hosts started in %v", len(hosts), time.Since(began).Round(time.Millisecond))
+	out.SetOffset = func(ctx context.Context, offset time.Duration) error {
+		hc := &http.Client{Timeout: 5 * time.Second}
+		var errs []error
+		for _, h := range hosts {
+			if h.Down {
+				continue
+			}
+			errs = append(errs, fakesite.SetClock(ctx, hc, h.PlanAddr(fakesite.ControlPort), offset))
+		}
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("containers: %w", err)
+		}
+		return nil
+	}
 	return out, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	"sync"
 
+	"example.com/cutover/harness/clock"
 	"example.com/cutover/harness/fakesite"
 	"example.com/cutover/harness/target"
 )
@@ -63,6 +64,7 @@ func (Launcher) Launch(ctx context.Context, p *fakesite.Plan, reg *fakesite.Regi
 		}
 	}()
 	ready := make(chan struct{})
+	out.Clock = clock.New(p.ClockOffset)
 	loopback := func(int) string { return "127.0.0.1:0" }
 	for _, h := range p.Hosts {
 		if h.Down {
@@ -75,7 +77,7 @@ func (Launcher) Launch(ctx context.Context, p *fakesite.Plan, reg *fakesite.Regi
 			}
 			continue
 		}
-		rh, err := fakesite.StartHost(ctx, reg, b, h.Name, fakesite.HostOptions{Bind: loopback, NetReady: ready})
+		rh, err := fakesite.StartHost(ctx, reg, b, h.Name, fakesite.HostOptions{Bind: loopback, NetReady: ready, Clock: out.Clock})
 		if err != nil {
 			return nil, fmt.Errorf("embedded: %w", err)
 		}

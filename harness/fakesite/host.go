@@ -154,6 +154,9 @@ type HostOptions struct {
 	Bind func(port int) string
 	// NetReady, when not nil, is closed once the plan's Net is final.
 	NetReady <-chan struct{}
+	// Clock is the site clock the host's services share with the rest of
+	// the site; nil: a clock of the host's own at the plan's offset.
+	Clock *clock.Clock
 }
 
 // StartHost starts every service of the host named name. HTTP services
@@ -170,6 +173,9 @@ func StartHost(ctx context.Context, reg *Registry, b *Bundle, name string, o Hos
 	}
 	bind := o.Bind
 	env := NewEnv(b, h, o.NetReady)
+	if o.Clock != nil {
+		env.Clock = o.Clock
+	}
 	run := &RunningHost{Host: h, Addrs: map[int]string{}}
 	defer func() {
 		if err != nil {

@@ -152,6 +152,9 @@ func (r *Registry) check(p *Plan) error {
 						return fmt.Errorf("%w: host %s: %s service has settings %T, want %s", ErrPlan, h.Name, s.Kind, s.Settings, want)
 					}
 				}
+				if s.Port == ControlPort {
+					return fmt.Errorf("%w: host %s: %s service on port %d, the fakes' control port", ErrPlan, h.Name, s.Kind, s.Port)
+				}
 				if s.Port < 1 || s.Port > 65535 {
 					return fmt.Errorf("%w: host %s: %s service port %d out of range", ErrPlan, h.Name, s.Kind, s.Port)
 				}

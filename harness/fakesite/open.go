@@ -51,6 +51,12 @@ type Launched struct {
 	Addrs map[string]string
 	// Close stops everything the launcher started.
 	Close func() error
+	// Clock, when set, is the clock every fake reads (in-process): the
+	// Target shares it, so moving the site's time moves the fakes' at once.
+	Clock *clock.Clock
+	// SetOffset, when set, puts every fake's clock at the site clock's
+	// new offset (fakes in other processes, e.g. containers).
+	SetOffset func(ctx context.Context, offset time.Duration) error
 }
 
 // ServiceKey is the key of a service in Launched.Addrs.
@@ -108,7 +114,15 @@ func Open(ctx context.Context, l Launcher, o Options) (_ *target.Target, _ *Plan
 		return nil, nil, err
 	}
 	t := target.New(p.Site)
-	t.Clock = clock.New(p.ClockOffset)
+	t.Clock = run.Clock
+	if t.Clock == nil {
+		t.Clock = clock.New(p.ClockOffset)
+	}
+	if run.SetOffset != nil {
+		t.OnClockMove(run.SetOffset)
+	} else if run.Clock != nil {
+		t.OnClockMove(func(context.Context, time.Duration) error { return nil })
+	}
 	t.OnClose(run.Close)
 	defer func() {
 		if err != nil {

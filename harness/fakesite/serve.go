@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"example.com/cutover/harness/clock"
 	"example.com/cutover/harness/target"
 )
 
@@ -41,7 +42,8 @@ func NetOf(p *Plan, addrs map[string]string) Net {
 //
 //	cutover-fake: <host> ready on [::]:53,[::]:8443
 //
-// or, for a host down by plan, "cutover-fake: <host> down" (it then listens
+// It also serves the control listener (ControlPort) through which the
+// harness moves the host's clock with the site's. Or, for a host down by plan, "cutover-fake: <host> down" (it then listens
 // on nothing: a dead node whose connections are refused).
 func ServeHost(ctx context.Context, reg *Registry, bundleFile, name string, bind func(port int) string, out io.Writer) error {
 	data, err := os.ReadFile(bundleFile)
@@ -64,7 +66,13 @@ func ServeHost(ctx context.Context, reg *Registry, bundleFile, name string, bind
 	if bind == nil {
 		bind = func(port int) string { return ":" + strconv.Itoa(port) }
 	}
-	run, err := StartHost(ctx, reg, b, name, HostOptions{Bind: bind})
+	clk := clock.New(b.Plan.ClockOffset)
+	ctl, err := startControl(bind(ControlPort), clk)
+	if err != nil {
+		return err
+	}
+	defer ctl.Close()
+	run, err := StartHost(ctx, reg, b, name, HostOptions{Bind: bind, Clock: clk})
 	if err != nil {
 		return err
 	}

@@ -3,11 +3,13 @@ package runner
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -95,13 +97,16 @@ func Run(ctx context.Context, o Options) (*report.Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	godogTags := ""
-	if len(left) > 0 {
-		ids := make([]string, len(selected))
-		for i, c := range selected {
-			ids[i] = "@" + c.ID
+	// Checks tagged @serial let the site's time pass (steps.Elapse): they
+	// run one at a time after the others, so no other check sees the
+	// site's clock jump.
+	var parallel, serial []CheckInfo
+	for _, c := range selected {
+		if slices.Contains(c.Tags, TagSerial) {
+			serial = append(serial, c)
+		} else {
+			parallel = append(parallel, c)
 		}
-		godogTags = strings.Join(ids, ",") // godog's own syntax, never the user's
 	}
 	parent := ctx
 	if d := o.Target.RunTimeout(); d > 0 {
@@ -109,31 +114,55 @@ func Run(ctx context.Context, o Options) (*report.Run, error) {
 		ctx, cancel = context.WithTimeoutCause(ctx, d, errRunDeadline)
 		defer cancel()
 	}
-	var cucumber bytes.Buffer
 	started := time.Now()
-	s := godog.TestSuite{
-		Name:                "cutover",
-		ScenarioInitializer: suite.Initializer(o.Target, o.Progress),
-		Options: &godog.Options{
-			Format:         "cucumber",
-			Output:         &cucumber,
-			FS:             o.FS,
-			Paths:          []string{"."},
-			Tags:           godogTags,
-			Strict:         true,
-			Concurrency:    o.Concurrency,
-			Randomize:      o.Seed,
-			NoColors:       true,
-			TestingT:       o.TestingT,
-			DefaultContext: ctx,
-		},
+	init := suite.Initializer(o.Target, o.Progress)
+	var passes [][]byte
+	status := 0
+	for _, pass := range []struct {
+		checks      []CheckInfo
+		concurrency int
+	}{{parallel, o.Concurrency}, {serial, 1}} {
+		if len(pass.checks) == 0 {
+			continue
+		}
+		godogTags := ""
+		if len(pass.checks) < len(catalog) {
+			ids := make([]string, len(pass.checks))
+			for i, c := range pass.checks {
+				ids[i] = "@" + c.ID
+			}
+			godogTags = strings.Join(ids, ",") // godog's own syntax, never the user's
+		}
+		var cucumber bytes.Buffer
+		s := godog.TestSuite{
+			Name:                "cutover",
+			ScenarioInitializer: init,
+			Options: &godog.Options{
+				Format:         "cucumber",
+				Output:         &cucumber,
+				FS:             o.FS,
+				Paths:          []string{"."},
+				Tags:           godogTags,
+				Strict:         true,
+				Concurrency:    pass.concurrency,
+				Randomize:      o.Seed,
+				NoColors:       true,
+				TestingT:       o.TestingT,
+				DefaultContext: ctx,
+			},
+		}
+		status = max(status, s.Run())
+		passes = append(passes, cucumber.Bytes())
 	}
-	status := s.Run()
+	cucumber, err := mergeCucumber(passes)
+	if err != nil {
+		return nil, fmt.Errorf("runner: godog exited %d and its results did not parse: %w", status, err)
+	}
 	run := &report.Run{Tool: o.Tool, Command: o.Command, Target: o.Target.Site.Name, Tags: o.Tags, Started: started, Duration: time.Since(started)}
 	for _, c := range left {
 		run.NotSelected = append(run.NotSelected, c.ID)
 	}
-	checks, err := report.FromCucumberJSON(cucumber.Bytes())
+	checks, err := report.FromCucumberJSON(cucumber)
 	if err != nil {
 		return nil, fmt.Errorf("runner: godog exited %d and its results did not parse: %w", status, err)
 	}
@@ -152,11 +181,35 @@ func Run(ctx context.Context, o Options) (*report.Run, error) {
 		return run, fmt.Errorf("runner: godog exited %d with no failing check (a broken feature?)", status)
 	}
 	if o.ReportDir != "" {
-		if err := WriteReports(o.ReportDir, o.FilePrefix, run, cucumber.Bytes()); err != nil {
+		if err := WriteReports(o.ReportDir, o.FilePrefix, run, cucumber); err != nil {
 			return run, err
 		}
 	}
 	return run, nil
+}
+
+// TagSerial marks a check that lets the site's time pass: it runs alone.
+const TagSerial = "@serial"
+
+// mergeCucumber joins the cucumber JSON arrays of the passes into one.
+func mergeCucumber(passes [][]byte) ([]byte, error) {
+	if len(passes) == 1 {
+		return passes[0], nil
+	}
+	var all []json.RawMessage
+	for _, p := range passes {
+		var features []json.RawMessage
+		if len(bytes.TrimSpace(p)) > 0 {
+			if err := json.Unmarshal(p, &features); err != nil {
+				return nil, err
+			}
+		}
+		all = append(all, features...)
+	}
+	if all == nil {
+		all = []json.RawMessage{}
+	}
+	return json.MarshalIndent(all, "", "    ")
 }
 
 // Report file names (prefixed by Options.FilePrefix).

@@ -3,9 +3,11 @@ package runner_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -14,6 +16,7 @@ import (
 	"example.com/cutover/harness/fakesite"
 	"example.com/cutover/harness/report"
 	"example.com/cutover/harness/runner"
+	"example.com/cutover/steps"
 )
 
 // TestSelftest is the proof that every check can say no: each fault of the
@@ -163,5 +166,47 @@ func TestPerUserSubjects(t *testing.T) {
 	}
 	if !regexp.MustCompile(`<td><code>alice</code></td><td class="st [a-z-]+">FAIL</td>`).MatchString(b.String()) {
 		t.Errorf("the HTML report does not list alice's failure among the subjects")
+	}
+}
+
+// TestSerialChecksRunApart: checks tagged @serial run in a pass of their
+// own after the others, and the run reports every check once, in every
+// format (the two passes' cucumber JSON merged).
+func TestSerialChecksRunApart(t *testing.T) {
+	ctx := context.Background()
+	tg, err := embedded.Start(ctx, fakesite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	feature := "@discovery\nFeature: f\n" +
+		"  @DISC-01\n  Scenario: a\n    Source: x\n    Given a client inside the network\n" +
+		"  @DISC-02 @serial\n  Scenario: b\n    Source: x\n    Given a client outside the network\n" +
+		"  @DISC-03\n  Scenario: c\n    Source: x\n    Given a client inside the network\n"
+	fsys := fstest.MapFS{"discovery/x.feature": {Data: []byte(feature)}}
+	var order []string
+	var mu sync.Mutex
+	dir := t.TempDir()
+	run, err := runner.Run(ctx, runner.Options{Target: tg, FS: fsys, ReportDir: dir, Progress: func(d steps.Done) {
+		mu.Lock()
+		order = append(order, d.ID)
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Checks) != 3 || len(run.Failed()) != 0 {
+		t.Fatalf("got %d checks, %d failed", len(run.Checks), len(run.Failed()))
+	}
+	if len(order) != 3 || order[2] != "DISC-02" {
+		t.Errorf("the @serial check ran in order %v, want it last", order)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, runner.FileCucumber))
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := report.FromCucumberJSON(b)
+	if err != nil || len(back) != 3 {
+		t.Fatalf("cucumber.json holds %d checks (%v), want 3", len(back), err)
 	}
 }

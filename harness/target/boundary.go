@@ -109,10 +109,14 @@ func (b *boundary) dial(host string) error {
 	return fmt.Errorf("%w: %s is neither a host the target names nor under its domains (%s)", ErrOutsideSite, h, strings.Join(b.domains, ", "))
 }
 
+// tlsSchemes are the schemes of protocols over verified TLS: HTTPS, SIP
+// over TLS (RFC 3261 §26.2), XMPP over TLS (STARTTLS or XEP-0368 direct).
+var tlsSchemes = []string{"https", "sips", "xmpps"}
+
 // credential says whether a credential may go to host over scheme: only
 // over verified TLS, only to a host the target names.
 func (b *boundary) credential(scheme, host string) error {
-	if scheme != "https" {
+	if !slices.Contains(tlsSchemes, scheme) {
 		return fmt.Errorf("%w: not over %s to %s: credentials go only over verified TLS", ErrCredentialPolicy, scheme, host)
 	}
 	if !b.named(host) {

@@ -247,3 +247,48 @@ func TestRateLimitCountsPackets(t *testing.T) {
 		}
 	}
 }
+
+// TestCredentialToOtherProtocols: a check speaking SIP or XMPP itself asks
+// CredentialTo before a token goes out: only over TLS schemes, only to a
+// host the target names.
+func TestCredentialToOtherProtocols(t *testing.T) {
+	s := &Site{
+		Domains: Domains{Services: "example.com"},
+		UCM:     []Cluster{{Name: "a", Nodes: []string{"ucm1.example.com"}}},
+	}
+	tg := New(s)
+	for _, tc := range []struct {
+		scheme, host string
+		ok           bool
+	}{
+		{"sips", "ucm1.example.com", true},
+		{"xmpps", "UCM1.example.com.", true},
+		{"https", "ucm1.example.com", true},
+		{"sip", "ucm1.example.com", false},  // plain SIP
+		{"xmpp", "ucm1.example.com", false}, // before STARTTLS
+		{"sips", "ucm9.example.com", false}, // under the domain, not named
+		{"sips", "192.0.2.10", false},       // an address the site handed over
+		{"sips", "sip.example.net", false},  // foreign
+	} {
+		err := tg.CredentialTo(tc.scheme, tc.host)
+		if (err == nil) != tc.ok || err != nil && !errors.Is(err, ErrCredentialPolicy) {
+			t.Errorf("CredentialTo(%s, %s) = %v, want ok=%v", tc.scheme, tc.host, err, tc.ok)
+		}
+	}
+}
+
+// TestPaceSharesTheBudget: Pace draws on the same per-host budget as the
+// Target's own DNS and HTTP: with rps 1, the second message to a host
+// waits, and a context that cannot wait that long gets an error.
+func TestPaceSharesTheBudget(t *testing.T) {
+	tg := New(&Site{Limits: Limits{RPS: 1, Timeout: Duration(5e9)}})
+	ctx := context.Background()
+	if err := tg.Pace(ctx, "ucm1.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := tg.Pace(short, "ucm1.example.com"); err == nil {
+		t.Fatal("a second message within the second went out at once")
+	}
+}

@@ -42,6 +42,8 @@ type Target struct {
 	limit  *limiter
 	guard  *authGuard
 	bounds *boundary // nil: unbounded (a fake's own view of its network)
+	// moveClock makes a site of fakes follow the Target's clock (Elapse).
+	moveClock func(ctx context.Context, offset time.Duration) error
 
 	mu      sync.Mutex
 	http    map[Where]*http.Client
@@ -123,6 +125,43 @@ func (t *Target) Close() error {
 
 // Now is the site's time.
 func (t *Target) Now() time.Time { return t.Clock.Now() }
+
+// OnClockMove makes the site's time movable: a site of fakes calls it
+// with how its fakes follow the Target's clock (nothing to do when they
+// share it in-process; a message to each container otherwise). A target
+// without it is a real site, whose time only passes.
+func (t *Target) OnClockMove(f func(ctx context.Context, offset time.Duration) error) {
+	t.moveClock = f
+}
+
+// Elapse lets d of site time pass and says how: on a site of fakes the
+// clock of the fakes, the clients and the checks moves by d at once; on a
+// real site it waits d of real time (until ctx ends: a run's deadline
+// bounds it). A check that needs a token to expire calls it instead of
+// sleeping, and puts the returned sentence in its evidence.
+func (t *Target) Elapse(ctx context.Context, d time.Duration) (string, error) {
+	if d <= 0 {
+		return "no time needed to pass", nil
+	}
+	if t.moveClock != nil {
+		if t.Clock == nil {
+			t.Clock = clock.New(0)
+		}
+		t.Clock.Advance(d)
+		if err := t.moveClock(ctx, t.Clock.Offset()); err != nil {
+			return "", fmt.Errorf("target: move the fakes' clock by %v: %w", d, err)
+		}
+		return fmt.Sprintf("moved the site clock of the fakes by %v (now %s)", d, t.Now().UTC().Format(time.RFC3339)), nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return fmt.Sprintf("waited %v of real time (a real site's clock cannot be moved)", d), nil
+	case <-ctx.Done():
+		return "", NotTested(fmt.Errorf("target: waiting %v of real time for the site: %w", d, context.Cause(ctx)))
+	}
+}
 
 // Timeout bounds one network call.
 func (t *Target) Timeout() time.Duration { return t.Site.Limits.Timeout.D() }
@@ -363,6 +402,29 @@ func (t *Target) DialContext(w Where) func(ctx context.Context, network, addr st
 		}
 		return nil, err
 	}
+}
+
+// Pace waits until one more packet, message or request may go to host
+// under the target's rate limits (limits.rps, limits.rps_per_host). DNS
+// and HTTP through the Target are paced already; a check that speaks
+// another protocol itself (a SIP REGISTER, an XMPP stanza) calls Pace
+// before each message it sends.
+func (t *Target) Pace(ctx context.Context, host string) error {
+	return t.limit.wait(ctx, normHost(host))
+}
+
+// CredentialTo says whether a credential (a password, a bearer token, an
+// assertion) may go to host over scheme, the scheme of a protocol over
+// verified TLS: "https", "sips" (SIP over TLS) or "xmpps" (XMPP after
+// STARTTLS or direct TLS). Anything else, or a host the target does not
+// name, is refused with ErrCredentialPolicy. HTTP through the Target's
+// clients is checked already; a check that sends a credential over
+// another protocol calls CredentialTo first, then UseCredential.
+func (t *Target) CredentialTo(scheme, host string) error {
+	if t.bounds == nil {
+		return nil
+	}
+	return t.bounds.credential(scheme, host)
 }
 
 // proxy is the vantage's CONNECT proxy, or "".

@@ -11,8 +11,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"example.com/cutover/fixtures"
 	"example.com/cutover/harness/fakesite"
@@ -46,15 +48,27 @@ func Kinds() (*fakesite.Registry, error) {
 		Settings: func() any { return &HelloSettings{} },
 		Handler: func(env *fakesite.Env, svc *fakesite.Service) (fakesite.Handler, error) {
 			g := svc.Settings.(*HelloSettings).Greeting
-			return hello{fmt.Sprintf("hello from %s: %s", env.Host.Name, g)}, nil
+			return hello{text: fmt.Sprintf("hello from %s: %s", env.Host.Name, g), now: env.Now}, nil
 		},
 	})
 }
 
-type hello struct{ text string }
+// hello answers its greeting, and on /hello/time the site time the host
+// sees (RFC 3339).
+type hello struct {
+	text string
+	now  func() time.Time
+}
 
-func (h hello) ServeHTTP(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, h.text) }
-func (hello) Close() error                                       { return nil }
+func (h hello) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/hello/time" {
+		fmt.Fprintln(w, h.now().UTC().Format(time.RFC3339))
+		return
+	}
+	fmt.Fprintln(w, h.text)
+}
+
+func (hello) Close() error { return nil }
 
 type echo struct {
 	ln net.Listener
@@ -132,6 +146,22 @@ func AddTo(p *fakesite.Plan) error {
 	return nil
 }
 
+// siteTime is the time host's hello service reports.
+func siteTime(t testing.TB, tg *target.Target, host string) time.Time {
+	t.Helper()
+	resp, err := tg.HTTPClient(target.Inside).Get("https://" + host + ":8443/hello/time")
+	if err != nil {
+		t.Fatalf("GET %s /hello/time: %v", host, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	at, err := time.Parse(time.RFC3339, strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("%s /hello/time: %q: %v", host, b, err)
+	}
+	return at
+}
+
 // Check talks to the test kinds through the target, as a check
 // would: names through the inside DNS, the connect map, TLS to the site CA.
 func Check(t testing.TB, tg *target.Target) {
@@ -160,6 +190,26 @@ func Check(t testing.TB, tg *target.Target) {
 		if resp.StatusCode != http.StatusOK || string(b) != want {
 			t.Errorf("GET %s: got %d %q, want %q", url, resp.StatusCode, b, want)
 		}
+	}
+	// The site's time moves for the fakes as for the checks: two days
+	// pass at once (no wait), on both hosts.
+	before := map[string]time.Time{}
+	hosts := []string{"echo1.example.com", "ucm1.example.com"}
+	for _, h := range hosts {
+		before[h] = siteTime(t, tg, h)
+	}
+	how, err := tg.Elapse(ctx, 48*time.Hour)
+	if err != nil {
+		t.Fatalf("Elapse: %v", err)
+	}
+	for _, h := range hosts {
+		moved := siteTime(t, tg, h).Sub(before[h])
+		if moved < 48*time.Hour || moved > 49*time.Hour {
+			t.Errorf("%s: the clock moved %v after Elapse(48h) (%s)", h, moved, how)
+		}
+	}
+	if d := tg.Clock.Offset(); d < 48*time.Hour {
+		t.Errorf("the target's clock is %v ahead, want 48h", d)
 	}
 	// UDS still answers on the shared listener.
 	resp, err := tg.HTTPClient(target.Inside).Get("https://ucm1.example.com:8443/cucm-uds/version")
