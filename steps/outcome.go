@@ -30,6 +30,16 @@ func Elapse(ctx context.Context, d time.Duration) (context.Context, error) {
 	return Attach(ctx, "site time", how), nil
 }
 
+// Hint gives the check a remediation hint computed from what the step saw
+// ("publish _collab-edge._tls.emea.example.com. 300 IN SRV 10 10 8443
+// expe1.example.com. in the public zone"). The reports show it beside the
+// scenario's generic Remediation line; it is redacted like evidence.
+func Hint(ctx context.Context, format string, args ...any) {
+	if w := WorldFrom(ctx); w != nil {
+		w.hints = append(w.hints, w.T.Redact(fmt.Sprintf(format, args...)))
+	}
+}
+
 // Subject records the outcome of a per-user check for one of its subjects
 // ("alice", "alice/CSFALICE"): a nil err passes; an error is what a step's
 // would be (not applicable, could not test, or a failure of the site). The
@@ -62,11 +72,24 @@ func Subject(ctx context.Context, name string, err error) {
 type Failures struct {
 	lines     []string
 	notTested []string
+	// site counts the lines that are not a subject's.
+	site int
 }
+
+// failuresError is a Failures' error: its text, and whether any of it is
+// a problem of the site as a whole rather than of a subject (a waiver for
+// the subjects must not hide it).
+type failuresError struct {
+	error
+	site bool
+}
+
+func (e failuresError) Unwrap() error { return e.error }
 
 // Add records one problem of the site.
 func (f *Failures) Add(format string, args ...any) {
 	f.lines = append(f.lines, fmt.Sprintf(format, args...))
+	f.site++
 }
 
 // AddErr records a problem caused by err: a reason the suite could not
@@ -74,6 +97,7 @@ func (f *Failures) Add(format string, args ...any) {
 func (f *Failures) AddErr(err error, format string, args ...any) {
 	if errors.Is(err, target.ErrNotTested) || target.IsTimeout(err) {
 		f.notTested = append(f.notTested, fmt.Sprintf(format, args...))
+		f.site++
 		return
 	}
 	f.Add(format, args...)
@@ -85,6 +109,7 @@ func (f *Failures) Subject(ctx context.Context, name string, err error) {
 	Subject(ctx, name, err)
 	if err != nil && !errors.Is(err, ErrNotApplicable) {
 		f.AddErr(err, "%s: %v", name, err)
+		f.site--
 	}
 }
 
@@ -94,7 +119,14 @@ func (f Failures) Err() error {
 		if len(f.notTested) == 0 {
 			return nil
 		}
-		return target.NotTested(joinLines(f.notTested))
+		return failuresError{target.NotTested(joinLines(f.notTested)), f.site > 0}
 	}
-	return joinLines(append(f.lines, f.notTested...))
+	return failuresError{joinLines(append(f.lines, f.notTested...)), f.site > 0}
+}
+
+// siteFailure reports whether a step's error holds a problem of the site
+// as a whole: anything but a Failures error made only of subjects' lines.
+func siteFailure(err error) bool {
+	var fe failuresError
+	return !errors.As(err, &fe) || fe.site
 }

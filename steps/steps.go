@@ -54,6 +54,11 @@ type World struct {
 	// after-step hook has attached.
 	subjects []report.Subject
 	sent     int
+	// hints are remediation hints not yet attached.
+	hints []string
+	// siteFailed: a step failed for a reason that is not only its
+	// subjects'; siteSent whether that has been attached.
+	siteFailed, siteSent bool
 }
 
 // ErrNotApplicable is returned (wrapped, with the reason) by a step that
@@ -176,6 +181,14 @@ func (r *Registry) Initializer() func(*godog.ScenarioContext) {
 				w.sent = len(w.subjects)
 				ctx = godog.Attach(ctx, godog.Attachment{FileName: "subjects", MediaType: report.SubjectsMediaType, Body: b.Bytes()})
 			}
+			if w.siteFailed && !w.siteSent {
+				w.siteSent = true
+				ctx = godog.Attach(ctx, godog.Attachment{FileName: "site failure", MediaType: report.SiteFailureMediaType, Body: []byte("1")})
+			}
+			for _, h := range w.hints {
+				ctx = godog.Attach(ctx, godog.Attachment{FileName: "hint", MediaType: report.HintMediaType, Body: []byte(h)})
+			}
+			w.hints = nil
 			return ctx, nil
 		})
 		sc.After(func(ctx context.Context, _ *godog.Scenario, err error) (context.Context, error) {
@@ -271,6 +284,9 @@ func (r *Registry) classify(ctx context.Context, err error) error {
 	}
 	if w != nil && verdict != report.Fail && w.verdict == "" {
 		w.verdict, w.reason = verdict, msg
+	}
+	if w != nil && verdict == report.Fail && siteFailure(err) {
+		w.siteFailed = true
 	}
 	if w != nil && w.ID != "" {
 		msg = w.ID + ": " + msg

@@ -113,14 +113,15 @@ func FromCucumberJSON(data []byte) ([]Check, error) {
 
 func buildCheck(uri string, background []cukeElement, e cukeElement) Check {
 	c := Check{
-		Title:   e.Name,
-		Source:  sourceLine(e.Description),
-		Feature: uri,
-		Line:    e.Line,
+		Title:       e.Name,
+		Source:      descLine(e.Description, "source:"),
+		Remediation: descLine(e.Description, "remediation:"),
+		Feature:     uri,
+		Line:        e.Line,
 	}
 	seen := map[string]bool{}
 	for _, t := range e.Tags {
-		if seen[t.Name] { // godog repeats feature tags on every scenario
+		if seen[t.Name] || strings.HasPrefix(t.Name, VerdictTagPrefix) { // godog repeats feature tags on every scenario
 			continue
 		}
 		seen[t.Name] = true
@@ -130,6 +131,9 @@ func buildCheck(uri string, background []cukeElement, e cukeElement) Check {
 		}
 		if capab, ok := checkid.ByTag(strings.TrimPrefix(t.Name, "@")); ok && c.Capability == "" {
 			c.Capability = capab.Tag
+		}
+		if sev := strings.TrimPrefix(t.Name, "@"); slices.Contains(Severities, sev) && c.Severity == "" {
+			c.Severity = sev
 		}
 	}
 	if c.Capability == "" {
@@ -212,8 +216,22 @@ func buildCheck(uri string, background []cukeElement, e cukeElement) Check {
 		c.Status, c.Verdict = StatusPassed, Pass
 	}
 	c.Subjects, c.Evidence = subjects(c.Evidence)
+	for _, ev := range c.Evidence {
+		if ev.MediaType == SiteFailureMediaType {
+			c.SiteFailure = true
+		}
+		if ev.MediaType == HintMediaType {
+			if h := strings.TrimSpace(ev.Data); h != "" && !slices.Contains(c.Hints, h) {
+				c.Hints = append(c.Hints, h)
+			}
+		}
+	}
+	internal := func(e Evidence) bool {
+		return e.MediaType == SubjectsMediaType || e.MediaType == HintMediaType || e.MediaType == SiteFailureMediaType
+	}
+	c.Evidence = slices.DeleteFunc(c.Evidence, internal)
 	for j := range c.Steps {
-		c.Steps[j].Evidence = slices.DeleteFunc(c.Steps[j].Evidence, func(e Evidence) bool { return e.MediaType == SubjectsMediaType })
+		c.Steps[j].Evidence = slices.DeleteFunc(c.Steps[j].Evidence, internal)
 	}
 	// A step that could not test, or found nothing to check, said so.
 	for i, ev := range c.Evidence {
@@ -276,13 +294,13 @@ func subjects(evs []Evidence) ([]Subject, []Evidence) {
 	return out, kept
 }
 
-// sourceLine returns the value of the first "Source:" line of a scenario
-// description.
-func sourceLine(desc string) string {
+// descLine returns the value of the first line of a scenario description
+// that starts with key ("source:", "remediation:"), in any case.
+func descLine(desc, key string) string {
 	for _, l := range strings.Split(desc, "\n") {
 		l = strings.TrimSpace(l)
-		if len(l) >= len("source:") && strings.EqualFold(l[:len("source:")], "source:") {
-			return strings.TrimSpace(l[len("source:"):])
+		if len(l) >= len(key) && strings.EqualFold(l[:len(key)], key) {
+			return strings.TrimSpace(l[len(key):])
 		}
 	}
 	return ""
@@ -344,4 +362,78 @@ func evidence(es []cukeEmbedding) []Evidence {
 		out = append(out, Evidence{Name: e.Name, MediaType: mt, Data: data})
 	}
 	return out
+}
+
+// VerdictTagPrefix starts the tag AnnotateCucumber adds to each scenario of
+// the cucumber JSON: "@verdict:waived".
+const VerdictTagPrefix = "@verdict:"
+
+// AnnotateCucumber adds to every scenario of godog's cucumber JSON a tag
+// with the check's verdict ("@verdict:not_applicable", "@verdict:waived"),
+// so a cucumber consumer sees the verdicts that cucumber's own statuses
+// cannot say. Scenarios are matched by their check ID tag; the rest of the
+// document is kept.
+func AnnotateCucumber(data []byte, r *Run) ([]byte, error) {
+	if len(bytes.TrimSpace(data)) == 0 || r == nil {
+		return data, nil
+	}
+	verdicts := map[string]Verdict{}
+	for _, c := range r.Checks {
+		if c.ID != "" {
+			verdicts[c.ID] = c.Verdict
+		}
+	}
+	var features []map[string]json.RawMessage
+	if err := json.Unmarshal(data, &features); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCucumberJSON, err)
+	}
+	for _, f := range features {
+		var elements []map[string]json.RawMessage
+		if raw, ok := f["elements"]; ok {
+			if err := json.Unmarshal(raw, &elements); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrCucumberJSON, err)
+			}
+		}
+		for _, e := range elements {
+			var tags []struct {
+				Name string `json:"name"`
+				Line int    `json:"line"`
+			}
+			if raw, ok := e["tags"]; ok {
+				if err := json.Unmarshal(raw, &tags); err != nil {
+					return nil, fmt.Errorf("%w: %w", ErrCucumberJSON, err)
+				}
+			}
+			tags = slices.DeleteFunc(tags, func(t struct {
+				Name string `json:"name"`
+				Line int    `json:"line"`
+			}) bool {
+				return strings.HasPrefix(t.Name, VerdictTagPrefix)
+			})
+			for _, t := range tags {
+				id, ok := checkid.FromTag(t.Name)
+				if !ok {
+					continue
+				}
+				if v, ok := verdicts[id]; ok {
+					tags = append(tags, struct {
+						Name string `json:"name"`
+						Line int    `json:"line"`
+					}{VerdictTagPrefix + string(v), t.Line})
+				}
+				break
+			}
+			b, err := json.Marshal(tags)
+			if err != nil {
+				return nil, err
+			}
+			e["tags"] = b
+		}
+		b, err := json.Marshal(elements)
+		if err != nil {
+			return nil, err
+		}
+		f["elements"] = b
+	}
+	return json.MarshalIndent(features, "", "    ")
 }

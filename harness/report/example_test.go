@@ -17,7 +17,7 @@ const cucumberJSON = `[{"uri":"features/discovery/srv.feature","elements":[
   "tags":[{"name":"@DISC-01"},{"name":"@discovery"}],
   "steps":[{"keyword":"Then ","name":"the answer has 2 targets","result":{"status":"passed","duration":1500000}}]},
  {"name":"_cisco-uds SRV not visible from outside","line":9,"type":"scenario",
-  "description":"    Source: seed §4.2",
+  "description":"    Source: Jabber to Webex guide §Validate DNS",
   "tags":[{"name":"@DISC-03"},{"name":"@discovery"}],
   "steps":[{"keyword":"Then ","name":"the answer is NXDOMAIN",
    "result":{"status":"failed","error_message":"DISC-03: _cisco-uds._tcp.example.com SRV: want NXDOMAIN, got 1 target from 127.0.0.1:5300\ndetails","duration":2500000},
@@ -37,9 +37,9 @@ func Example() {
 	}
 	fmt.Println(r.Checks[1].Source, "|", r.Checks[1].Evidence[0].Data)
 	// Output:
-	// cutover: target embedded, 2 checks in 0.42s
+	// cutover: target embedded, 2 checks in 0.42s, profile certification
 	// discovery   1 passed 1 failed
 	//   FAIL  DISC-03  _cisco-uds._tcp.example.com SRV: want NXDOMAIN, got 1 target from 127.0.0.1:<port>
 	// RESULT: FAIL (1 failed, 1 passed of 2 checks)
-	// seed §4.2 | _cisco-uds._tcp.example.com. 300 IN SRV 0 0 8443 cucm1.example.com.
+	// Jabber to Webex guide §Validate DNS | _cisco-uds._tcp.example.com. 300 IN SRV 0 0 8443 cucm1.example.com.
 }

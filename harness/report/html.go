@@ -25,19 +25,29 @@ type htmlView struct {
 	Target, Started, Duration string
 	Tool, Command, Tags       string
 	Interrupted               string
+	Profile                   string
 	NotSelected               int
 	Result, ResultClass       string
 	Total                     int
 	Passed, Failed, Errors    int
-	NotApplicable             int
+	NotApplicable, Waived     int
 	Groups                    []htmlGroup
 	Failing                   []htmlCheck
+	Waivers                   []WaiverStatus
+	Bundle                    bool
 }
 
 type htmlGroup struct {
-	Name                                  string
-	Passed, Failed, Errors, NotApplicable int
-	Checks                                []htmlCheck
+	Name                                          string
+	Passed, Failed, Errors, NotApplicable, Waived int
+	Checks                                        []htmlCheck
+}
+
+// HTMLOptions tune WriteHTMLWith.
+type HTMLOptions struct {
+	// Bundle links every evidence to its file under evidence/ (the report
+	// directory's bundle, EvidenceFiles) as well as showing it inline.
+	Bundle bool
 }
 
 type htmlCheck struct {
@@ -46,6 +56,7 @@ type htmlCheck struct {
 	StatusClass, DurationText      string
 	VerdictText                    string
 	Failing                        bool
+	WaiverText                     string
 	Steps                          []htmlStep
 	Evidence                       []htmlEvidence
 }
@@ -61,6 +72,8 @@ type htmlEvidence struct {
 	Inline   bool
 	Href     template.URL
 	FileName string
+	// File is the evidence's file in the bundle ("" outside one).
+	File string
 }
 
 // WriteHTML writes a self-contained HTML report: inline CSS, no scripts, no
@@ -70,11 +83,17 @@ type htmlEvidence struct {
 // evidence. Textual evidence (text/*, JSON, XML) is shown escaped in <pre>;
 // anything else, or anything not valid UTF-8, is a download link to a
 // data: URI.
-func WriteHTML(w io.Writer, r *Run) error {
+func WriteHTML(w io.Writer, r *Run) error { return WriteHTMLWith(w, r, HTMLOptions{}) }
+
+// WriteHTMLWith is WriteHTML with options.
+func WriteHTMLWith(w io.Writer, r *Run, o HTMLOptions) error {
 	if r == nil {
 		return fmt.Errorf("report: write html: %w", ErrNilRun)
 	}
 	v := htmlView{
+		Profile:     r.ProfileOf().String(),
+		Waivers:     r.Waivers,
+		Bundle:      o.Bundle,
 		Target:      r.Target,
 		Started:     "unknown",
 		Duration:    formatDuration(r.Duration),
@@ -92,10 +111,20 @@ func WriteHTML(w io.Writer, r *Run) error {
 		v.Started = r.Started.UTC().Format(time.RFC3339)
 	}
 	anchors := map[string]bool{}
+	files := map[*Check][]string{}
+	if o.Bundle {
+		for i, f := range EvidenceFiles(r) {
+			files[&r.Checks[i]] = f
+		}
+	}
+	byID := map[string][]string{}
+	for i := range r.Checks {
+		byID[checkKey(r.Checks[i])] = files[&r.Checks[i]]
+	}
 	for _, g := range groupChecks(r.Checks) {
 		hg := htmlGroup{Name: capabilityName(g.Capability)}
 		for _, c := range g.Checks {
-			hc := newHTMLCheck(c, anchors)
+			hc := newHTMLCheck(c, anchors, byID[checkKey(c)])
 			switch c.Verdict {
 			case Pass:
 				hg.Passed++
@@ -105,6 +134,8 @@ func WriteHTML(w io.Writer, r *Run) error {
 				hg.Errors++
 			case NotApplicable:
 				hg.NotApplicable++
+			case Waived:
+				hg.Waived++
 			}
 			if hc.Failing {
 				v.Failing = append(v.Failing, hc)
@@ -115,8 +146,10 @@ func WriteHTML(w io.Writer, r *Run) error {
 		v.Failed += hg.Failed
 		v.Errors += hg.Errors
 		v.NotApplicable += hg.NotApplicable
+		v.Waived += hg.Waived
 		v.Groups = append(v.Groups, hg)
 	}
+	sortHTMLAttention(v.Failing)
 	res := r.Result()
 	v.Result, v.ResultClass = strings.ToUpper(res), verdictClass(Verdict(res))
 
@@ -130,14 +163,33 @@ func WriteHTML(w io.Writer, r *Run) error {
 	return nil
 }
 
-func newHTMLCheck(c Check, anchors map[string]bool) htmlCheck {
+// checkKey identifies a check of a run for the HTML (IDs are unique in a
+// run; a check without one falls back to its place in the features).
+func checkKey(c Check) string { return c.ID + "\x00" + c.Feature + ":" + strconv.Itoa(c.Line) }
+
+// sortHTMLAttention orders the checks needing attention like SortAttention.
+func sortHTMLAttention(hs []htmlCheck) {
+	cs := make([]Check, len(hs))
+	at := map[string][]htmlCheck{}
+	for i, h := range hs {
+		cs[i] = h.Check
+		at[checkKey(h.Check)] = append(at[checkKey(h.Check)], h)
+	}
+	SortAttention(cs)
+	for i, c := range cs {
+		k := checkKey(c)
+		hs[i], at[k] = at[k][0], at[k][1:]
+	}
+}
+
+func newHTMLCheck(c Check, anchors map[string]bool, files []string) htmlCheck {
 	hc := htmlCheck{
 		Check:          c,
 		IDText:         checkID(c),
 		CapabilityName: capabilityName(c.Capability),
 		StatusClass:    verdictClass(c.Verdict),
 		DurationText:   formatDuration(c.Duration),
-		Failing:        c.Verdict == Fail || c.Verdict == Error,
+		Failing:        c.Verdict == Fail || c.Verdict == Error || c.Verdict == Waived,
 		VerdictText:    c.Verdict.Label(),
 	}
 	base := "check-" + anchorSafe(c.ID)
@@ -164,7 +216,13 @@ func newHTMLCheck(c Check, anchors map[string]bool) htmlCheck {
 			he.Href = template.URL("data:application/octet-stream;base64," + base64.StdEncoding.EncodeToString([]byte(e.Data)))
 			he.FileName = he.Name
 		}
+		if i < len(files) {
+			he.File = files[i]
+		}
 		hc.Evidence = append(hc.Evidence, he)
+	}
+	if c.Waiver != nil {
+		hc.WaiverText = waiverLabel(*c.Waiver) + ": " + c.Waiver.Reason
 	}
 	return hc
 }

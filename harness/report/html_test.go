@@ -97,7 +97,7 @@ func TestWriteHTML(t *testing.T) {
 			t.Errorf("page contains %q: not self-contained", bad)
 		}
 	}
-	for _, want := range []string{"embedded", "2026-03-01T09:30:00Z", "420ms", "7 checks", "2 passed", "4 failed", "1 could not test", "seed §4.2 external DNS must not expose UDS", "DISC-10"} {
+	for _, want := range []string{"embedded", "2026-03-01T09:30:00Z", "420ms", "7 checks", "2 passed", "4 failed", "1 could not test", "Jabber to Webex guide §Validate DNS: external DNS must not expose UDS", "DISC-10"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}

@@ -86,6 +86,10 @@ func WriteJUnit(w io.Writer, r *Run) error {
 	if r.Interrupted != "" {
 		props = append(props, junitProperty{"interrupted", r.Interrupted})
 	}
+	props = append(props, junitProperty{"profile", r.ProfileOf().String()}, junitProperty{"result", r.Result()})
+	for _, st := range r.Waivers {
+		props = append(props, junitProperty{"waiver " + st.Waiver.ID, st.State + ": " + st.Note})
+	}
 	doc := junitSuites{Name: "cutover", Time: junitTime(r.Duration)}
 	for _, g := range groupChecks(r.Checks) {
 		name := "cutover." + capabilityName(g.Capability)
@@ -102,13 +106,13 @@ func WriteJUnit(w io.Writer, r *Run) error {
 				if c.Error != "" && c.Error != c.Reason {
 					text += "\n\n" + c.Error
 				}
-				s.add(junitCase{Name: base, Classname: name, Time: junitTime(c.Duration), SystemOut: out}, c.Verdict, c.Reason, text, c.Source)
+				s.add(junitCase{Name: base, Classname: name, Time: junitTime(c.Duration), SystemOut: out}, c, c.Verdict, c.Reason, text, c.Waiver)
 			} else {
 				// One test case per subject: the dashboard follows each
 				// user's history; the check's time and evidence go with
 				// each of them.
 				for _, sub := range c.Subjects {
-					s.add(junitCase{Name: base + " [" + sub.Name + "]", Classname: name, Time: junitTime(c.Duration), SystemOut: out}, sub.Verdict, sub.Reason, sub.Reason, c.Source)
+					s.add(junitCase{Name: base + " [" + sub.Name + "]", Classname: name, Time: junitTime(c.Duration), SystemOut: out}, c, sub.Verdict, sub.Reason, sub.Reason, sub.Waiver)
 				}
 			}
 			d += c.Duration
@@ -134,22 +138,42 @@ func WriteJUnit(w io.Writer, r *Run) error {
 }
 
 // add appends a test case with the verdict's outcome element: a failure
-// with the reason as message and the reason and source as text (GitLab
-// shows the text), an error for could-not-test, skipped for not applicable.
-func (s *junitSuite) add(tc junitCase, v Verdict, reason, text, source string) {
-	if source != "" {
-		text += "\n\nSource: " + source
+// (type "FAIL blocker") with the reason as message and the reason,
+// remediation and source as text (GitLab shows the text), an error for
+// could-not-test, skipped for not applicable and for waived (with the
+// waiver).
+func (s *junitSuite) add(tc junitCase, c Check, v Verdict, reason, text string, w *Waiver) {
+	for _, h := range c.Hints {
+		text += "\n\nHint: " + h
+	}
+	if c.Remediation != "" {
+		text += "\n\nRemediation: " + c.Remediation
+	}
+	if c.Source != "" {
+		text += "\n\nSource: " + c.Source
+	}
+	sev := ""
+	if c.Severity != "" {
+		sev = " " + c.Severity
 	}
 	text, reason = xmlSafe(text), xmlSafe(reason)
 	switch v {
 	case Fail:
-		tc.Failure = &junitOutcome{Message: reason, Type: "FAIL", Text: text}
+		tc.Failure = &junitOutcome{Message: reason, Type: "FAIL" + sev, Text: text}
 		s.Failures++
 	case Error:
-		tc.Error = &junitOutcome{Message: reason, Type: "ERROR (could not test)", Text: text}
+		tc.Error = &junitOutcome{Message: reason, Type: "ERROR (could not test)" + sev, Text: text}
 		s.Errors++
 	case NotApplicable:
 		tc.Skipped = &junitOutcome{Message: "not applicable: " + reason, Type: "N/A", Text: text}
+		s.Skipped++
+	case Waived:
+		msg := "waived"
+		if w != nil {
+			msg += " (" + waiverLabel(*w) + "): " + w.Reason
+			text += "\n\nWaiver: " + waiverLabel(*w) + ", " + w.Reason
+		}
+		tc.Skipped = &junitOutcome{Message: xmlSafe(msg) + "; failure: " + reason, Type: "WAIVED" + sev, Text: xmlSafe(text)}
 		s.Skipped++
 	}
 	s.Cases = append(s.Cases, tc)

@@ -81,10 +81,13 @@ const (
 	// NotApplicable: nothing to check on this site (no UC Manager Profile
 	// domain, no configuration URL), with the reason.
 	NotApplicable Verdict = "not_applicable"
+	// Waived: the check failed, and a waiver in force accepts it (owner,
+	// reason, ticket, expiry).
+	Waived Verdict = "waived"
 )
 
 // Verdicts lists the verdicts in report order: what needs attention first.
-var Verdicts = []Verdict{Fail, Error, NotApplicable, Pass}
+var Verdicts = []Verdict{Fail, Error, Waived, NotApplicable, Pass}
 
 // valid reports whether v is one of Verdicts.
 func (v Verdict) valid() bool { return slices.Contains(Verdicts, v) }
@@ -105,6 +108,8 @@ func (v Verdict) Label() string {
 		return "ERROR"
 	case NotApplicable:
 		return "N/A"
+	case Waived:
+		return "WAIVED"
 	}
 	return strings.ToUpper(string(v))
 }
@@ -127,7 +132,68 @@ type Subject struct {
 	Name    string  `json:"name"`
 	Verdict Verdict `json:"verdict"`
 	Reason  string  `json:"reason,omitempty"`
+	// Waiver is the waiver that accepts this subject's failure.
+	Waiver *Waiver `json:"waiver,omitempty"`
 }
+
+// SiteFailureMediaType marks the attachment by which the steps say that a
+// check failed for a reason of the site as a whole, not only its
+// subjects': Check.SiteFailure (a waiver for the subjects leaves it FAIL).
+const SiteFailureMediaType = "application/x-cutover-site-failure"
+
+// HintMediaType marks an attachment in which a step gives a remediation
+// hint computed from what it saw ("publish _collab-edge._tls.D …"); it
+// goes to Check.Hints, not the evidence.
+const HintMediaType = "application/x-cutover-hint"
+
+// Severities, as features/CHECKS.md defines them: a scenario carries one
+// as a tag (@blocker, @major, @minor).
+const (
+	// Blocker: users cannot sign in or register on cutover day.
+	Blocker = "blocker"
+	// Major: some users, platforms or locations fail, or security is
+	// weakened.
+	Major = "major"
+	// Minor: degraded, works with a workaround.
+	Minor = "minor"
+)
+
+// Severities in report order.
+var Severities = []string{Blocker, Major, Minor}
+
+// Waiver accepts a known failure for a while: a check, optionally for one
+// user or host only, with who owns it, why, the ticket and when it
+// expires (harness/waiver reads them from a file).
+type Waiver struct {
+	ID      string `json:"id" yaml:"id"`
+	User    string `json:"user,omitempty" yaml:"user,omitempty"`
+	Host    string `json:"host,omitempty" yaml:"host,omitempty"`
+	Owner   string `json:"owner" yaml:"owner"`
+	Reason  string `json:"reason" yaml:"reason"`
+	Ticket  string `json:"ticket,omitempty" yaml:"ticket,omitempty"`
+	Expires string `json:"expires" yaml:"expires"`
+	// Where is the waiver's file:line.
+	Where string `json:"where,omitempty" yaml:"-"`
+}
+
+// WaiverStatus is what became of one waiver in a run.
+type WaiverStatus struct {
+	Waiver Waiver `json:"waiver"`
+	// State is applied (it accepted a failure), expired (past its date: the
+	// run fails), removable (its check now passes: the waiver can go) or
+	// unused (its check did not run or did not fail where it says).
+	State string `json:"state"`
+	// Note says what it accepted or why it is not in force.
+	Note string `json:"note,omitempty"`
+}
+
+// Waiver states.
+const (
+	WaiverApplied   = "applied"
+	WaiverExpired   = "expired"
+	WaiverRemovable = "removable"
+	WaiverUnused    = "unused"
+)
 
 // Check is one scenario, identified by its @AREA-NN tag.
 type Check struct {
@@ -163,8 +229,19 @@ type Check struct {
 	Evidence []Evidence `json:"evidence,omitempty"`
 	// Subjects are the per-user outcomes of a check that covers every
 	// test user one by one; empty for a check of the site as a whole.
-	Subjects []Subject     `json:"subjects,omitempty"`
-	Duration time.Duration `json:"duration_ns"`
+	Subjects []Subject `json:"subjects,omitempty"`
+	// Severity is the check's severity tag: blocker, major or minor.
+	Severity string `json:"severity,omitempty"`
+	// Remediation is the scenario's "Remediation:" line: what a site
+	// engineer does when the check fails.
+	Remediation string `json:"remediation,omitempty"`
+	// Hints are remediation hints the steps computed from what they saw.
+	Hints []string `json:"hints,omitempty"`
+	// Waiver is the waiver that made a failing check WAIVED.
+	Waiver *Waiver `json:"waiver,omitempty"`
+	// SiteFailure: the check failed for a reason beyond its subjects'.
+	SiteFailure bool          `json:"site_failure,omitempty"`
+	Duration    time.Duration `json:"duration_ns"`
 }
 
 // Run is one execution of the suite against a target.
@@ -180,14 +257,21 @@ type Run struct {
 	NotSelected []string `json:"not_selected,omitempty"`
 	// Interrupted says why the run stopped early ("" when it did not): a
 	// signal, the run deadline. The checks it cut short are errors.
-	Interrupted string        `json:"interrupted,omitempty"`
-	Started     time.Time     `json:"started"`
-	Duration    time.Duration `json:"duration_ns"`
-	Checks      []Check       `json:"checks"`
+	Interrupted string `json:"interrupted,omitempty"`
+	// Profile decides which verdicts fail the run (ProfileCertification
+	// when empty).
+	Profile string `json:"profile,omitempty"`
+	// Waivers is what became of each waiver given to the run.
+	Waivers  []WaiverStatus `json:"waivers,omitempty"`
+	Started  time.Time      `json:"started"`
+	Duration time.Duration  `json:"duration_ns"`
+	Checks   []Check        `json:"checks"`
 }
 
 // CapabilitySummary counts the checks of one capability by verdict.
-// Failing holds the checks that failed or could not test, sorted by ID.
+// Failing holds the checks that failed, could not test or were waived:
+// failures first, then could-not-test, then waived; within each, blockers
+// first, then major, minor and unrated; then by ID.
 type CapabilitySummary struct {
 	Capability string
 	Counts     map[Verdict]int
@@ -224,18 +308,31 @@ func (r *Run) Counts() map[Verdict]int {
 	return out
 }
 
-// Result is the run's verdict: interrupted when it stopped early, fail
-// when a check failed (or no check ran), error when a check could not
-// test, else pass.
+// Result is the run's verdict under its profile: interrupted when it
+// stopped early; fail when no check ran, a waiver has expired, or a check
+// has a verdict the profile fails on (Fail before Error before Waived);
+// else pass.
 func (r *Run) Result() string {
-	n := r.Counts()
-	switch {
-	case r != nil && r.Interrupted != "":
-		return "interrupted"
-	case r == nil || len(r.Checks) == 0 || n[Fail] > 0:
+	if r == nil || len(r.Checks) == 0 {
 		return string(Fail)
-	case n[Error] > 0:
-		return string(Error)
+	}
+	if r.Interrupted != "" {
+		return "interrupted"
+	}
+	for _, w := range r.Waivers {
+		if w.State == WaiverExpired {
+			return string(Fail)
+		}
+	}
+	prof, _ := LookupProfile(r.Profile)
+	n := r.Counts()
+	for _, v := range Verdicts {
+		if n[v] > 0 && prof.fails(v) {
+			if v == Waived {
+				return string(Fail)
+			}
+			return string(v)
+		}
 	}
 	return string(Pass)
 }
@@ -264,10 +361,11 @@ func (r *Run) ByCapability() []CapabilitySummary {
 		s := CapabilitySummary{Capability: g.Capability, Counts: map[Verdict]int{}}
 		for _, c := range g.Checks {
 			s.Counts[c.Verdict]++
-			if c.Verdict == Fail || c.Verdict == Error {
+			if c.Verdict == Fail || c.Verdict == Error || c.Verdict == Waived {
 				s.Failing = append(s.Failing, c)
 			}
 		}
+		SortAttention(s.Failing)
 		out = append(out, s)
 	}
 	return out
@@ -299,6 +397,28 @@ func groupChecks(checks []Check) []checkGroup {
 		sortChecks(groups[i].Checks)
 	}
 	return groups
+}
+
+// SortAttention orders checks by what needs attention first: verdict
+// (fail, error, waived, n/a, pass), then severity (blocker, major, minor,
+// none), then ID.
+func SortAttention(cs []Check) {
+	rank := func(list []string, v string) int {
+		if i := slices.Index(list, v); i >= 0 {
+			return i
+		}
+		return len(list)
+	}
+	sort.SliceStable(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		if va, vb := slices.Index(Verdicts, a.Verdict), slices.Index(Verdicts, b.Verdict); va != vb {
+			return va < vb
+		}
+		if sa, sb := rank(Severities, a.Severity), rank(Severities, b.Severity); sa != sb {
+			return sa < sb
+		}
+		return compareIDs(a.ID, b.ID) < 0
+	})
 }
 
 func sortChecks(cs []Check) {

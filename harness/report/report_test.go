@@ -147,15 +147,15 @@ func TestFromCucumberJSON(t *testing.T) {
 		reason                        string
 		steps, evidence               int
 	}{
-		{"DISC-03", "discovery", "seed §4.2 external DNS must not expose UDS", "_cisco-uds._tcp.example.com SRV visible from outside", StatusFailed,
+		{"DISC-03", "discovery", "Jabber to Webex guide §Validate DNS: external DNS must not expose UDS", "_cisco-uds._tcp.example.com SRV visible from outside", StatusFailed,
 			"DISC-03: _cisco-uds._tcp.example.com SRV: want NXDOMAIN, got 1 target from 127.0.0.1:40211", 3, 2},
 		{"DISC-10", "discovery", "RFC 2782", "collab-edge SRV points at Expressway-E", StatusPassed, "", 3, 1},
-		{"DISC-02", "discovery", "seed §4.1", "internal resolver returns _cisco-uds SRV", StatusFailed,
+		{"DISC-02", "discovery", "RFC 2782", "internal resolver returns _cisco-uds SRV", StatusFailed,
 			"DISC-02: " + strings.Repeat("x", 190) + "…", 3, 2},
 		{"SSO-01", "sso", "SAML 2.0 Metadata §2.3", "IdP metadata is reachable", StatusPassed, "", 2, 0},
 		{"SIPO-01", "sip", "RFC 3261 §22", "REGISTER over TLS is challenged", StatusFailed, `step "Then the register step is pending" pending`, 2, 0},
 		{"XFED-01", "xmpp", "RFC 7590", "s2s dialback is offered", StatusSkipped, "no step ran", 2, 0},
-		{"HYB-01", "hybrid", "seed §7", "hybrid calendar connector is registered", StatusFailed, `step "Then a step nobody wrote" undefined`, 2, 0},
+		{"HYB-01", "hybrid", "TN211304", "hybrid calendar connector is registered", StatusFailed, `step "Then a step nobody wrote" undefined`, 2, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.id, func(t *testing.T) {
@@ -311,7 +311,7 @@ func TestByCapability(t *testing.T) {
 		}
 		got = append(got, s.Capability+":"+itoa(s.Counts[Pass])+itoa(s.Counts[Fail])+itoa(s.Counts[Error])+itoa(s.Counts[NotApplicable])+"["+strings.Join(ids, ",")+"]")
 	}
-	want := "discovery:1110[DISC-02,DISC-10] sso:1000[] hybrid:0001[] alpha:1000[] zeta:1000[] :0100[X-1]"
+	want := "discovery:1110[DISC-10,DISC-02] sso:1000[] hybrid:0001[] alpha:1000[] zeta:1000[] :0100[X-1]"
 	if strings.Join(got, " ") != want {
 		t.Errorf("ByCapability = %s\nwant          %s", strings.Join(got, " "), want)
 	}

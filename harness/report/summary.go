@@ -38,6 +38,7 @@ func WriteSummaryWith(w io.Writer, r *Run, o SummaryOptions) error {
 	if r.Tags != "" {
 		fmt.Fprintf(bw, ", tags %q (%d left out)", r.Tags, len(r.NotSelected))
 	}
+	fmt.Fprintf(bw, ", profile %s", r.ProfileOf().Name)
 	bw.WriteString("\n")
 
 	sums := r.ByCapability()
@@ -51,6 +52,9 @@ func WriteSummaryWith(w io.Writer, r *Run, o SummaryOptions) error {
 		if n := s.Counts[Error]; n > 0 {
 			fmt.Fprintf(bw, " %*d could not test", numW, n)
 		}
+		if n := s.Counts[Waived]; n > 0 {
+			fmt.Fprintf(bw, " %*d waived", numW, n)
+		}
 		if n := s.Counts[NotApplicable]; n > 0 {
 			fmt.Fprintf(bw, " %*d n/a", numW, n)
 		}
@@ -60,7 +64,19 @@ func WriteSummaryWith(w io.Writer, r *Run, o SummaryOptions) error {
 			idW = max(idW, len(checkID(c)))
 		}
 		for _, c := range s.Failing {
-			fmt.Fprintf(bw, "  %s %-*s  %s\n", paint(o, c.Verdict, fmt.Sprintf("%-5s", c.Verdict.Label())), idW, checkID(c), displayReason(c, o.Verbose))
+			reason := displayReason(c, o.Verbose)
+			if c.Severity != "" {
+				reason = "[" + c.Severity + "] " + reason
+			}
+			if c.Waiver != nil {
+				reason += " (waived: " + printable(waiverLabel(*c.Waiver)) + ")"
+			}
+			fmt.Fprintf(bw, "  %s %-*s  %s\n", paint(o, c.Verdict, fmt.Sprintf("%-5s", c.Verdict.Label())), idW, checkID(c), reason)
+		}
+	}
+	for _, st := range r.Waivers {
+		if st.State == WaiverExpired || st.State == WaiverRemovable {
+			fmt.Fprintf(bw, "waiver %s %s: %s\n", printable(st.Waiver.ID), st.State, printable(st.Note))
 		}
 	}
 	n := r.Counts()
@@ -70,6 +86,9 @@ func WriteSummaryWith(w io.Writer, r *Run, o SummaryOptions) error {
 	}
 	if n[Error] > 0 {
 		parts = append(parts, fmt.Sprintf("%d could not be tested", n[Error]))
+	}
+	if n[Waived] > 0 {
+		parts = append(parts, fmt.Sprintf("%d waived", n[Waived]))
 	}
 	if n[NotApplicable] > 0 {
 		parts = append(parts, fmt.Sprintf("%d not applicable", n[NotApplicable]))
@@ -98,7 +117,7 @@ func paint(o SummaryOptions, v Verdict, text string) string {
 	if !o.Color {
 		return text
 	}
-	code := map[Verdict]string{Pass: "32", Fail: "31", Error: "33", NotApplicable: "36"}[v]
+	code := map[Verdict]string{Pass: "32", Fail: "31", Error: "33", NotApplicable: "36", Waived: "35"}[v]
 	if code == "" {
 		return text
 	}
@@ -125,6 +144,16 @@ type jsonRun struct {
 	*Run
 	Result string          `json:"result"`
 	Counts map[Verdict]int `json:"counts"`
+}
+
+// waiverLabel is a waiver in one line: ticket, owner, until when.
+func waiverLabel(w Waiver) string {
+	var parts []string
+	if w.Ticket != "" {
+		parts = append(parts, w.Ticket)
+	}
+	parts = append(parts, w.Owner, "until "+w.Expires)
+	return strings.Join(parts, ", ")
 }
 
 func plural(n int, noun string) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	messages "github.com/cucumber/messages/go/v21"
 
 	"example.com/cutover/harness/checkid"
+	"example.com/cutover/harness/report"
 )
 
 // CheckInfo describes one check as written in the features.
@@ -24,6 +26,10 @@ type CheckInfo struct {
 	Feature    string   `json:"feature"`
 	Line       int      `json:"line"`
 	Tags       []string `json:"tags"`
+	// Severity is the check's severity tag: blocker, major or minor.
+	Severity string `json:"severity"`
+	// Remediation is what a site engineer does when it fails.
+	Remediation string `json:"remediation"`
 	// Faults are the embedded faults that must make this check fail.
 	Faults []string `json:"faults"`
 }
@@ -68,9 +74,12 @@ func Catalog(fsys fs.FS) ([]CheckInfo, error) {
 		for _, sc := range scenarios {
 			ci := CheckInfo{Title: sc.Name, Feature: p, Line: int(sc.Location.Line)}
 			where := fmt.Sprintf("%s:%d", p, ci.Line)
-			var ids, caps []string
+			var ids, caps, sevs []string
 			for _, t := range append(append([]*messages.Tag{}, doc.Feature.Tags...), sc.Tags...) {
 				ci.Tags = append(ci.Tags, t.Name)
+				if s := strings.TrimPrefix(t.Name, "@"); slices.Contains(report.Severities, s) {
+					sevs = append(sevs, s)
+				}
 				if id, ok := checkid.FromTag(t.Name); ok {
 					ids = append(ids, id)
 					continue
@@ -97,9 +106,18 @@ func Catalog(fsys fs.FS) ([]CheckInfo, error) {
 				problems = append(problems, fmt.Sprintf("%s: check ID %s already used at %s", where, ci.ID, prev))
 			}
 			seen[ci.ID] = where
-			ci.Source = sourceLine(sc.Description)
+			ci.Source = descLine(sc.Description, "Source:")
 			if ci.Source == "" {
 				problems = append(problems, fmt.Sprintf("%s: %s has no \"Source:\" line", where, ci.ID))
+			}
+			ci.Remediation = descLine(sc.Description, "Remediation:")
+			if ci.Remediation == "" {
+				problems = append(problems, fmt.Sprintf("%s: %s has no \"Remediation:\" line (what a site engineer does when it fails)", where, ci.ID))
+			}
+			if len(sevs) != 1 {
+				problems = append(problems, fmt.Sprintf("%s: %s wants exactly one severity tag (@blocker, @major, @minor), got %v", where, ci.ID, sevs))
+			} else {
+				ci.Severity = sevs[0]
 			}
 			out = append(out, ci)
 		}
@@ -120,10 +138,11 @@ func prefixOf(capability string) string {
 	return c.Prefix
 }
 
-func sourceLine(desc string) string {
+// descLine is the value of the description's first line starting key.
+func descLine(desc, key string) string {
 	for _, l := range strings.Split(desc, "\n") {
 		l = strings.TrimSpace(l)
-		if s, ok := strings.CutPrefix(l, "Source:"); ok {
+		if s, ok := strings.CutPrefix(l, key); ok {
 			return strings.TrimSpace(s)
 		}
 	}

@@ -57,11 +57,13 @@ Feature: x
 	fmt.Println(err)
 	// Output:
 	// 20 checks, from DISC-01 to DISC-20
-	// DISC-14 (discovery) discovery/discovery.feature:116 "Inside DNS publishes _cuplogin for the services domain"
+	// DISC-14 (discovery) discovery/discovery.feature:129 "Inside DNS publishes _cuplogin for the services domain"
 	// faults that must fail it: [cuplogin-srv-missing dns-inside-garbage]
 	// runner: feature house rules:
 	//   discovery/x.feature:4: check SSO-01 is tagged @discovery, whose IDs start DISC-
 	//   discovery/x.feature:4: SSO-01 has no "Source:" line
+	//   discovery/x.feature:4: SSO-01 has no "Remediation:" line (what a site engineer does when it fails)
+	//   discovery/x.feature:4: SSO-01 wants exactly one severity tag (@blocker, @major, @minor), got []
 }
 
 // Run a tag-selected subset against the embedded site with one fault: the

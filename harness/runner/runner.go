@@ -19,6 +19,7 @@ import (
 	"example.com/cutover/harness/report"
 	"example.com/cutover/harness/tagexpr"
 	"example.com/cutover/harness/target"
+	"example.com/cutover/harness/waiver"
 	"example.com/cutover/steps"
 	"example.com/cutover/steps/suite"
 )
@@ -46,6 +47,13 @@ type Options struct {
 	// Tool and Command label the reports (the version, the command line).
 	Tool    string
 	Command []string
+	// Profile decides which verdicts fail the run (report.Profiles;
+	// default certification).
+	Profile string
+	// Waivers accept known failures (harness/waiver), as of Now (default
+	// time.Now: the real date, not the site's clock).
+	Waivers []report.Waiver
+	Now     func() time.Time
 }
 
 // Errors of a run that could not start.
@@ -88,6 +96,12 @@ func Select(catalog []CheckInfo, tags string) (selected, left []CheckInfo, err e
 func Run(ctx context.Context, o Options) (*report.Run, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
+	}
+	if _, err := report.LookupProfile(o.Profile); err != nil {
+		return nil, err
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	catalog, err := Catalog(o.FS)
 	if err != nil {
@@ -167,6 +181,11 @@ func Run(ctx context.Context, o Options) (*report.Run, error) {
 		return nil, fmt.Errorf("runner: godog exited %d and its results did not parse: %w", status, err)
 	}
 	run.Checks = checks
+	run.Profile = o.Profile
+	if run.Profile == "" {
+		run.Profile = report.ProfileCertification
+	}
+	waiver.Apply(run, o.Waivers, o.Now())
 	switch {
 	case parent.Err() != nil:
 		run.Interrupted = "interrupted: " + context.Cause(parent).Error()
@@ -177,7 +196,7 @@ func Run(ctx context.Context, o Options) (*report.Run, error) {
 	if len(run.Checks) == 0 && run.Interrupted == "" {
 		return run, fmt.Errorf("%w by tags %q", ErrNoChecks, o.Tags)
 	}
-	if status != 0 && len(run.Failed())+len(run.With(report.Error)) == 0 && run.Interrupted == "" {
+	if status != 0 && len(run.Failed())+len(run.With(report.Error))+len(run.With(report.Waived)) == 0 && run.Interrupted == "" {
 		return run, fmt.Errorf("runner: godog exited %d with no failing check (a broken feature?)", status)
 	}
 	if o.ReportDir != "" {
@@ -221,8 +240,12 @@ const (
 )
 
 // WriteReports writes junit.xml, report.html and results.json from the
-// results model, and cucumber.json as godog wrote it (its errors and
-// evidence were redacted by the steps as they were recorded), into dir.
+// results model, cucumber.json as godog wrote it with each scenario's
+// verdict as a tag (its errors and evidence were redacted by the steps as
+// they were recorded), the evidence bundle (evidence/) and, last, the
+// manifest of every file with its SHA-256, into dir. Under --repeat
+// (a prefix) the runs share dir: each has its prefixed files, and the
+// bundle and manifest are written once, by the caller, for the last.
 func WriteReports(dir, prefix string, run *report.Run, cucumber []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("runner: report dir: %w", err)
@@ -238,15 +261,32 @@ func WriteReports(dir, prefix string, run *report.Run, cucumber []byte) error {
 		return nil
 	}
 	if cucumber != nil {
-		if err := write(FileCucumber, func(b *bytes.Buffer) error { _, err := b.Write(cucumber); return err }); err != nil {
+		annotated, err := report.AnnotateCucumber(cucumber, run)
+		if err != nil {
+			return fmt.Errorf("runner: %s: %w", FileCucumber, err)
+		}
+		if err := write(FileCucumber, func(b *bytes.Buffer) error { _, err := b.Write(annotated); return err }); err != nil {
 			return err
 		}
 	}
 	if err := write(FileJUnit, func(b *bytes.Buffer) error { return report.WriteJUnit(b, run) }); err != nil {
 		return err
 	}
-	if err := write(FileHTML, func(b *bytes.Buffer) error { return report.WriteHTML(b, run) }); err != nil {
+	bundle := prefix == ""
+	if err := write(FileHTML, func(b *bytes.Buffer) error { return report.WriteHTMLWith(b, run, report.HTMLOptions{Bundle: bundle}) }); err != nil {
 		return err
 	}
-	return write(FileResults, func(b *bytes.Buffer) error { return report.WriteJSON(b, run) })
+	if err := write(FileResults, func(b *bytes.Buffer) error { return report.WriteJSON(b, run) }); err != nil {
+		return err
+	}
+	if !bundle {
+		return nil
+	}
+	if err := report.WriteEvidence(dir, run); err != nil {
+		return fmt.Errorf("runner: %w", err)
+	}
+	if err := report.WriteManifest(dir, run); err != nil {
+		return fmt.Errorf("runner: %w", err)
+	}
+	return nil
 }

@@ -63,8 +63,12 @@ func TestCatalogHouseRules(t *testing.T) {
 	ids := map[string]bool{}
 	for _, c := range checks {
 		ids[c.ID] = true
-		if !regexp.MustCompile(`(?m)^\| ` + c.ID + ` \|`).Match(doc) {
-			t.Errorf("%s is not documented in features/CHECKS.md", c.ID)
+		row := regexp.MustCompile(`(?m)^\| ` + c.ID + ` \|.*\| (blocker|major|minor) \|[^|]*\|$`).FindSubmatch(doc)
+		switch {
+		case row == nil:
+			t.Errorf("%s is not documented in features/CHECKS.md (with a severity)", c.ID)
+		case string(row[1]) != c.Severity:
+			t.Errorf("%s: severity %s in features/CHECKS.md, @%s in the feature", c.ID, row[1], c.Severity)
 		}
 		if len(fakesite.FaultsFor(c.ID)) == 0 {
 			t.Errorf("%s: no fault in the catalogue kills it", c.ID)
@@ -180,9 +184,9 @@ func TestSerialChecksRunApart(t *testing.T) {
 	}
 	defer tg.Close()
 	feature := "@discovery\nFeature: f\n" +
-		"  @DISC-01\n  Scenario: a\n    Source: x\n    Given a client inside the network\n" +
-		"  @DISC-02 @serial\n  Scenario: b\n    Source: x\n    Given a client outside the network\n" +
-		"  @DISC-03\n  Scenario: c\n    Source: x\n    Given a client inside the network\n"
+		"  @DISC-01 @minor\n  Scenario: a\n    Source: x\n    Remediation: y\n    Given a client inside the network\n" +
+		"  @DISC-02 @minor @serial\n  Scenario: b\n    Source: x\n    Remediation: y\n    Given a client outside the network\n" +
+		"  @DISC-03 @minor\n  Scenario: c\n    Source: x\n    Remediation: y\n    Given a client inside the network\n"
 	fsys := fstest.MapFS{"discovery/x.feature": {Data: []byte(feature)}}
 	var order []string
 	var mu sync.Mutex

@@ -74,8 +74,38 @@ func everyDomainHasTarget(ctx context.Context) error {
 		case len(l.records) == 0:
 			f.Add("%s SRV from %s: want at least 1 target, got none from %s", l.name, w.Where, w.T.Resolver(w.Where))
 		}
+		if l.err != nil && !errors.Is(l.err, target.ErrNotTested) && !target.IsTimeout(l.err) || l.err == nil && len(l.records) == 0 {
+			hintPublish(ctx, w, l.name)
+		}
 	}
 	return f.Err()
+}
+
+// hintPublish suggests the record a missing SRV name needs, with the
+// target's own hosts: UCM nodes for _cisco-uds, the Expressway-E nodes for
+// _collab-edge, the IM&P nodes for _cuplogin.
+func hintPublish(ctx context.Context, w *steps.World, name string) {
+	zone := "internal"
+	var hosts []string
+	switch {
+	case strings.HasPrefix(name, "_collab-edge."):
+		zone, hosts = "public", w.T.Site.Expressway.Edge
+	case strings.HasPrefix(name, "_cuplogin."):
+		hosts = w.T.Site.IMP.Nodes
+	case strings.HasPrefix(name, "_cisco-uds."):
+		hosts = w.T.Site.AllUCMNodes()
+	}
+	if len(hosts) == 0 {
+		return
+	}
+	var rrs []string
+	for i, h := range hosts {
+		rrs = append(rrs, fmt.Sprintf("%s. 300 IN SRV %d 10 8443 %s.", name, 10*(i+1), h))
+		if i == 1 {
+			break
+		}
+	}
+	steps.Hint(ctx, "publish in the %s zone: %s", zone, strings.Join(rrs, "  "))
 }
 
 func noDomainHasTarget(ctx context.Context) error {
@@ -85,6 +115,7 @@ func noDomainHasTarget(ctx context.Context) error {
 		if l.err == nil && len(l.records) > 0 {
 			f.Add("%s SRV from %s: want NXDOMAIN or no records, got %d target(s) (%s) from %s",
 				l.name, w.Where, len(l.records), targets(l.records), w.T.Resolver(w.Where))
+			steps.Hint(ctx, "remove %s SRV (%d record(s): %s) from the DNS %s clients use", l.name, len(l.records), targets(l.records), w.Where)
 		} else if l.err != nil && !errors.Is(l.err, dnsclient.ErrNXDomain) && !errors.Is(l.err, dnsclient.ErrNoData) && !errors.Is(l.err, dnsclient.ErrServiceAbsent) {
 			f.AddErr(l.err, "%s SRV from %s: want a clean NXDOMAIN or no records, got %v", l.name, w.Where, l.err)
 		}

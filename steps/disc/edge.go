@@ -128,6 +128,7 @@ func edgeSANs(ctx context.Context) error {
 	for _, d := range w.T.Site.VoiceDomains() {
 		if pki.EdgeSANForm(c.chain[0], d) == "" {
 			f.Add("%s certificate: want a SAN DNS:%s, DNS:collab-edge.%s or SRVName:_collab-edge._tls.%s, got DNS %v", st.edge, d, d, d, c.chain[0].DNSNames)
+			steps.Hint(ctx, "reissue the %s certificate with the SAN DNS:collab-edge.%s (or DNS:%s, or SRVName:_collab-edge._tls.%s) beside its current names", st.edge, d, d, d)
 		}
 	}
 	return f.Err()

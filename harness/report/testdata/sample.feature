@@ -5,7 +5,7 @@ Feature: sample cutover checks
 
   @DISC-03 @discovery @ref:RFC2782
   Scenario: _cisco-uds._tcp.example.com SRV visible from outside
-    Source: seed §4.2 external DNS must not expose UDS
+    Source: Jabber to Webex guide §Validate DNS: external DNS must not expose UDS
     Given a fake resolver
     When I query "_cisco-uds._tcp.example.com" SRV from outside
     Then the answer is NXDOMAIN
@@ -19,7 +19,7 @@ Feature: sample cutover checks
 
   @DISC-02 @discovery
   Scenario: internal resolver returns _cisco-uds SRV
-    Source: seed §4.1
+    Source: RFC 2782
     Given a fake resolver
     When I query "_cisco-uds._tcp.example.com" SRV from inside
     Then the answer reports a long error
@@ -44,6 +44,6 @@ Feature: sample cutover checks
 
   @HYB-01 @hybrid
   Scenario: hybrid calendar connector is registered
-    Source: seed §7
+    Source: TN211304
     Given a hybrid connector
     Then a step nobody wrote
