@@ -7,12 +7,12 @@ REPORT      ?= out
 FUZZTIME    ?= 5000x
 REPEAT      ?= 20
 
-.PHONY: run test check lint unit selftest repeat fuzz lab cross junit interop
+.PHONY: run test check lint unit selftest repeat fuzz lab cross junit html interop
 
 run:
 	$(GO) run ./cmd/cutover run --report $(REPORT)
 
-test: lint cross unit selftest repeat fuzz junit lab interop
+test: lint cross unit selftest repeat fuzz junit html lab interop
 
 check: test
 
@@ -50,6 +50,11 @@ cross:
 # (python3-junitparser), installed by the script when missing.
 junit:
 	bash scripts/check-junit.sh
+
+# The HTML report in a real headless browser (Debian's chromium, installed
+# when missing; skipped with a message when it cannot be), JavaScript off.
+html:
+	bash scripts/check-html.sh
 
 # Lab mode against an independent DNS server: BIND 9 (installed from
 # Debian's packages when missing) serves the site's views.

@@ -20,6 +20,7 @@ import (
 	"example.com/cutover/harness/runner"
 	"example.com/cutover/harness/tagexpr"
 	"example.com/cutover/harness/target"
+	"example.com/cutover/harness/waiver"
 	"example.com/cutover/steps"
 )
 
@@ -32,6 +33,7 @@ type runFlags struct {
 	asJSON, quiet, verbose  bool
 	progress                bool
 	heartbeat               time.Duration
+	profile, waivers        string
 }
 
 func newRunCmd() *cobra.Command {
@@ -45,11 +47,20 @@ target file (a lab site, or kind: embedded / containers with faults).
 
 Each check ends PASS, FAIL (the site is wrong), ERROR (the suite could not
 test: a resolver that never answered, a refused test credential, a safety
-limit, an interrupted run) or N/A (nothing to check on this site).
+limit, an interrupted run), N/A (nothing to check on this site) or WAIVED
+(a failure that a waiver in force accepts, --waivers).
 
-Exit status: 0 every selected check passed or does not apply, 1 a check
-failed or could not test (or, with --repeat, a verdict changed between
-runs), 2 usage or configuration error, 130 interrupted.`,
+The profile decides which verdicts fail the run: certification (default:
+FAIL and ERROR), strict (FAIL, ERROR and WAIVED), smoke (FAIL only). An
+expired waiver fails the run under every profile.
+
+With --report DIR: junit.xml, cucumber.json, report.html, results.json,
+the evidence bundle (evidence/<ID>/…) and manifest.json (every file's
+SHA-256; cutover verify DIR checks it later).
+
+Exit status: 0 the run passes under its profile, 1 it does not (or, with
+--repeat, a verdict changed between runs), 2 usage or configuration error,
+130 interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runChecks(cmd, f) },
 	}
@@ -66,6 +77,8 @@ runs), 2 usage or configuration error, 130 interrupted.`,
 	fl.BoolVar(&f.quiet, "quiet", false, "print no progress and no summary (the exit status, --json and the reports remain)")
 	fl.BoolVar(&f.verbose, "verbose", false, "print whole reasons, not the first 200 characters")
 	fl.DurationVar(&f.heartbeat, "heartbeat", 10*time.Second, "with progress, say which checks are still running this often")
+	fl.StringVar(&f.profile, "profile", report.ProfileCertification, "which verdicts fail the run: strict, certification or smoke")
+	fl.StringVar(&f.waivers, "waivers", "", "a YAML file of waivers (check ID, optional user or host, owner, reason, ticket, expires)")
 	return cmd
 }
 
@@ -78,6 +91,16 @@ func runChecks(cmd *cobra.Command, f runFlags) error {
 	}
 	if _, err := tagexpr.Parse(f.tags); err != nil {
 		return usageErr("--tags: %v", err)
+	}
+	if _, err := report.LookupProfile(f.profile); err != nil {
+		return usageErr("--profile: %v", err)
+	}
+	var waivers []report.Waiver
+	if f.waivers != "" {
+		var err error
+		if waivers, err = waiver.Load(f.waivers); err != nil {
+			return configErr(err)
+		}
 	}
 	ctx := cmd.Context()
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
@@ -102,7 +125,7 @@ func runChecks(cmd *cobra.Command, f runFlags) error {
 	var last *report.Run
 	for i := 0; i < f.repeat; i++ {
 		o := runner.Options{Target: t, FS: features.FS, Tags: f.tags, Concurrency: f.concurrency, ReportDir: f.reportDir,
-			Tool: version().String(), Command: commandLine(t)}
+			Tool: version().String(), Command: commandLine(t), Profile: f.profile, Waivers: waivers}
 		if f.repeat > 1 {
 			o.FilePrefix = fmt.Sprintf("run-%03d-", i+1)
 		}
@@ -152,7 +175,7 @@ func runChecks(cmd *cobra.Command, f runFlags) error {
 			return err
 		}
 		if f.reportDir != "" {
-			fmt.Fprintf(summaryOut, "reports: %s (junit.xml, cucumber.json, report.html, results.json)\n", f.reportDir)
+			fmt.Fprintf(summaryOut, "reports: %s (junit.xml, cucumber.json, report.html, results.json, evidence/, manifest.json)\n", f.reportDir)
 		}
 	}
 	if last.Interrupted != "" {
@@ -259,7 +282,7 @@ func (p *progress) done(d steps.Done) {
 	p.finished++
 	label := fmt.Sprintf("%-5s", d.Verdict.Label())
 	if p.color {
-		code := map[report.Verdict]string{report.Pass: "32", report.Fail: "31", report.Error: "33", report.NotApplicable: "36"}[d.Verdict]
+		code := map[report.Verdict]string{report.Pass: "32", report.Fail: "31", report.Error: "33", report.NotApplicable: "36", report.Waived: "35"}[d.Verdict]
 		label = "\x1b[" + code + "m" + label + "\x1b[0m"
 	}
 	reason := strings.Join(strings.Fields(d.Reason), " ")
