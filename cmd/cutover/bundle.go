@@ -65,6 +65,61 @@ as saved). results.json comes out byte for byte as it went in.`,
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "write the reports here (default: DIR itself)")
+	cmd.AddCommand(newMergeCmd())
+	return cmd
+}
+
+func newMergeCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "merge --out DIR SHARD_DIR...",
+		Short: "Merge the reports of the shards of one run (cutover run --shard K/N) into one report and one verdict",
+		Long: `Merge the saved results of every shard of one sharded run into one set of
+reports, as the unsharded run would have written them: every check from
+exactly one shard, one result under the run's profile. A missing shard, a
+check in two shards, or shards of different targets, tags or profiles are
+errors (exit 2). Exit status otherwise: 0 the merged run passes, 1 it does not.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usageErr("report merge: --out DIR is required")
+			}
+			var runs []*report.Run
+			var cucumber [][]byte
+			for _, a := range args {
+				r, dir, err := readResults(a)
+				if err != nil {
+					return configErr(err)
+				}
+				runs = append(runs, r)
+				b, err := os.ReadFile(filepath.Join(dir, runner.FileCucumber))
+				if err != nil && !errors.Is(err, os.ErrNotExist) {
+					return configErr(err)
+				}
+				cucumber = append(cucumber, b)
+			}
+			merged, err := report.Merge(runs)
+			if err != nil {
+				return configErr(err)
+			}
+			cuke, err := runner.MergeCucumber(cucumber)
+			if err != nil {
+				return configErr(err)
+			}
+			if err := runner.WriteReports(out, "", merged, cuke); err != nil {
+				return err
+			}
+			if err := report.WriteSummary(cmd.OutOrStdout(), merged); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "reports: %s (merged from %d shards)\n", out, len(runs))
+			if merged.Result() != string(report.Pass) {
+				return &exitError{code: exitFail}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "write the merged reports here")
 	return cmd
 }
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -177,4 +178,95 @@ func TestWaivers(t *testing.T) {
 	if code, _, errs := cutover(t, "run", "--profile", "lenient"); code != 2 || !strings.Contains(errs, "unknown profile") {
 		t.Errorf("unknown profile: exit %d: %s", code, errs)
 	}
+}
+
+// TestShardsMergeToTheUnshardedRun: the three shards of the faulted run,
+// merged, say what the unsharded run says: the same checks with the same
+// verdicts, severities, subjects and reasons (ports aside: each run starts
+// its own fakes), the same counts, result and checks left out.
+func TestShardsMergeToTheUnshardedRun(t *testing.T) {
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole")
+	args := []string{"--quiet", "--target", faulted, "--tags", "not @DISC-02"}
+	cutover(t, append([]string{"run", "--report", whole}, args...)...)
+	var shards []string
+	seen := 0
+	for k := 1; k <= 3; k++ {
+		d := filepath.Join(dir, "shard", strconv.Itoa(k))
+		code, _, errs := cutover(t, append([]string{"run", "--shard", strconv.Itoa(k) + "/3", "--report", d}, args...)...)
+		if code != 0 && code != 1 {
+			t.Fatalf("shard %d/3: exit %d %s", k, code, errs)
+		}
+		r := readRun(t, d)
+		if r.Shard != strconv.Itoa(k)+"/3" || len(r.Checks) < 6 || len(r.Checks)+len(r.OtherShards) != 19 {
+			t.Errorf("shard %d/3: %d checks here, %d elsewhere", k, len(r.Checks), len(r.OtherShards))
+		}
+		seen += len(r.Checks)
+		shards = append(shards, d)
+	}
+	if seen != 19 {
+		t.Errorf("the shards ran %d checks, want 19", seen)
+	}
+	merged := filepath.Join(dir, "merged")
+	code, out, errs := cutover(t, append([]string{"report", "merge", "--out", merged}, shards...)...)
+	if code != 1 || !strings.Contains(out, "merged from 3 shards") {
+		t.Fatalf("merge: exit %d\n%s%s", code, out, errs)
+	}
+	want, got := readRun(t, whole), readRun(t, merged)
+	if want.Result != got.Result || !slices.Equal(want.NotSelected, got.NotSelected) || len(got.OtherShards) != 0 || got.Shard != "" {
+		t.Errorf("merged: result %s, left out %v; unsharded: %s, %v", got.Result, got.NotSelected, want.Result, want.NotSelected)
+	}
+	if !equalJSON(want.Counts, got.Counts) {
+		t.Errorf("counts: merged %v, unsharded %v", got.Counts, want.Counts)
+	}
+	ports := regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	norm := func(r savedRun) map[string]string {
+		m := map[string]string{}
+		for _, c := range r.Checks {
+			b, _ := json.Marshal(c.Subjects)
+			m[c.ID] = c.Verdict + "|" + c.Severity + "|" + ports.ReplaceAllString(c.Reason, "127.0.0.1:P") + "|" + string(b)
+		}
+		return m
+	}
+	if w, g := norm(want), norm(got); !equalJSON(w, g) {
+		t.Errorf("merged checks differ from the unsharded run's:\nmerged   %v\nunsharded %v", g, w)
+	}
+	// A missing shard is an error, not a smaller pass.
+	if code, _, errs := cutover(t, "report", "merge", "--out", filepath.Join(dir, "partial"), shards[0], shards[2]); code != 2 || !strings.Contains(errs, "a shard is missing") {
+		t.Errorf("merge without shard 2: exit %d %s", code, errs)
+	}
+	if code, _, errs := cutover(t, "run", "--shard", "4/3"); code != 2 || !strings.Contains(errs, "1 ≤ K ≤ N") {
+		t.Errorf("--shard 4/3: exit %d %s", code, errs)
+	}
+}
+
+type savedRun struct {
+	Result      string         `json:"result"`
+	Counts      map[string]int `json:"counts"`
+	Shard       string         `json:"shard"`
+	NotSelected []string       `json:"not_selected"`
+	OtherShards []string       `json:"other_shards"`
+	Checks      []struct {
+		ID, Verdict, Severity, Reason string
+		Subjects                      []json.RawMessage
+	} `json:"checks"`
+}
+
+func readRun(t *testing.T, dir string) savedRun {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r savedRun
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func equalJSON(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
 }

@@ -34,6 +34,7 @@ type runFlags struct {
 	progress                bool
 	heartbeat               time.Duration
 	profile, waivers        string
+	shard                   string
 }
 
 func newRunCmd() *cobra.Command {
@@ -78,6 +79,7 @@ Exit status: 0 the run passes under its profile, 1 it does not (or, with
 	fl.BoolVar(&f.verbose, "verbose", false, "print whole reasons, not the first 200 characters")
 	fl.DurationVar(&f.heartbeat, "heartbeat", 10*time.Second, "with progress, say which checks are still running this often")
 	fl.StringVar(&f.profile, "profile", report.ProfileCertification, "which verdicts fail the run: strict, certification or smoke")
+	fl.StringVar(&f.shard, "shard", "", "run only shard K of N of the selected checks (e.g. 2/4, for a CI matrix; cutover report merge joins them)")
 	fl.StringVar(&f.waivers, "waivers", "", "a YAML file of waivers (check ID, optional user or host, owner, reason, ticket, expires)")
 	return cmd
 }
@@ -94,6 +96,13 @@ func runChecks(cmd *cobra.Command, f runFlags) error {
 	}
 	if _, err := report.LookupProfile(f.profile); err != nil {
 		return usageErr("--profile: %v", err)
+	}
+	var shard runner.Shard
+	if f.shard != "" {
+		var err error
+		if shard, err = runner.ParseShard(f.shard); err != nil {
+			return usageErr("--shard: %v", err)
+		}
 	}
 	var waivers []report.Waiver
 	if f.waivers != "" {
@@ -125,7 +134,7 @@ func runChecks(cmd *cobra.Command, f runFlags) error {
 	var last *report.Run
 	for i := 0; i < f.repeat; i++ {
 		o := runner.Options{Target: t, FS: features.FS, Tags: f.tags, Concurrency: f.concurrency, ReportDir: f.reportDir,
-			Tool: version().String(), Command: commandLine(t), Profile: f.profile, Waivers: waivers}
+			Tool: version().String(), Command: commandLine(t), Profile: f.profile, Waivers: waivers, Shard: shard}
 		if f.repeat > 1 {
 			o.FilePrefix = fmt.Sprintf("run-%03d-", i+1)
 		}

@@ -25,8 +25,8 @@ type htmlView struct {
 	Target, Started, Duration string
 	Tool, Command, Tags       string
 	Interrupted               string
-	Profile                   string
-	NotSelected               int
+	Profile, Shard            string
+	NotSelected, OtherShards  int
 	Result, ResultClass       string
 	Total                     int
 	Passed, Failed, Errors    int
@@ -92,6 +92,8 @@ func WriteHTMLWith(w io.Writer, r *Run, o HTMLOptions) error {
 	}
 	v := htmlView{
 		Profile:     r.ProfileOf().String(),
+		Shard:       r.Shard,
+		OtherShards: len(r.OtherShards),
 		Waivers:     r.Waivers,
 		Bundle:      o.Bundle,
 		Target:      r.Target,

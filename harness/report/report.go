@@ -258,6 +258,10 @@ type Run struct {
 	// Interrupted says why the run stopped early ("" when it did not): a
 	// signal, the run deadline. The checks it cut short are errors.
 	Interrupted string `json:"interrupted,omitempty"`
+	// Shard is "K/N" when the run is one shard of a sharded run;
+	// OtherShards are the selected checks the other shards run.
+	Shard       string   `json:"shard,omitempty"`
+	OtherShards []string `json:"other_shards,omitempty"`
 	// Profile decides which verdicts fail the run (ProfileCertification
 	// when empty).
 	Profile string `json:"profile,omitempty"`

@@ -38,6 +38,9 @@ func WriteSummaryWith(w io.Writer, r *Run, o SummaryOptions) error {
 	if r.Tags != "" {
 		fmt.Fprintf(bw, ", tags %q (%d left out)", r.Tags, len(r.NotSelected))
 	}
+	if r.Shard != "" {
+		fmt.Fprintf(bw, ", shard %s (%d checks in the other shards)", r.Shard, len(r.OtherShards))
+	}
 	fmt.Fprintf(bw, ", profile %s", r.ProfileOf().Name)
 	bw.WriteString("\n")
 

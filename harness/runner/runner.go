@@ -16,6 +16,7 @@ import (
 
 	"github.com/cucumber/godog"
 
+	"example.com/cutover/harness/checkid"
 	"example.com/cutover/harness/report"
 	"example.com/cutover/harness/tagexpr"
 	"example.com/cutover/harness/target"
@@ -54,6 +55,52 @@ type Options struct {
 	// time.Now: the real date, not the site's clock).
 	Waivers []report.Waiver
 	Now     func() time.Time
+	// Shard, when set, runs only this shard's part of the selected checks
+	// (Shard{K, N}: the K-th of N, 1-based): a CI matrix runs the N shards
+	// in parallel and MergeRuns puts their results together.
+	Shard Shard
+}
+
+// Shard is the K-th of N parts of a run (1 ≤ K ≤ N); the zero Shard is
+// the whole run.
+type Shard struct{ K, N int }
+
+// ErrShard is a shard that is not K/N with 1 ≤ K ≤ N.
+var ErrShard = errors.New("runner: bad shard")
+
+// ParseShard reads "K/N".
+func ParseShard(s string) (Shard, error) {
+	var sh Shard
+	if _, err := fmt.Sscanf(s, "%d/%d", &sh.K, &sh.N); err != nil || fmt.Sprintf("%d/%d", sh.K, sh.N) != s || sh.N < 1 || sh.K < 1 || sh.K > sh.N {
+		return Shard{}, fmt.Errorf("%w %q: want K/N with 1 ≤ K ≤ N, e.g. 2/4", ErrShard, s)
+	}
+	return sh, nil
+}
+
+func (s Shard) String() string {
+	if s.N == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", s.K, s.N)
+}
+
+// Split returns the checks of shard s and those of the other shards: the
+// selected checks in ID order, dealt round-robin, so every machine with
+// the same features makes the same split and the shards are even.
+func (s Shard) Split(selected []CheckInfo) (mine, others []CheckInfo) {
+	if s.N <= 1 {
+		return selected, nil
+	}
+	sorted := slices.Clone(selected)
+	slices.SortFunc(sorted, func(a, b CheckInfo) int { return checkid.Compare(a.ID, b.ID) })
+	for i, c := range sorted {
+		if i%s.N == s.K-1 {
+			mine = append(mine, c)
+		} else {
+			others = append(others, c)
+		}
+	}
+	return mine, others
 }
 
 // Errors of a run that could not start.
@@ -110,6 +157,13 @@ func Run(ctx context.Context, o Options) (*report.Run, error) {
 	selected, left, err := Select(catalog, o.Tags)
 	if err != nil {
 		return nil, err
+	}
+	if o.Shard.N > 0 && (o.Shard.K < 1 || o.Shard.K > o.Shard.N) {
+		return nil, fmt.Errorf("%w %s", ErrShard, o.Shard)
+	}
+	selected, elsewhere := o.Shard.Split(selected)
+	if len(selected) == 0 {
+		return nil, fmt.Errorf("%w: shard %s has none of the %d selected checks (fewer checks than shards)", ErrNoChecks, o.Shard, len(elsewhere))
 	}
 	// Checks tagged @serial let the site's time pass (steps.Elapse): they
 	// run one at a time after the others, so no other check sees the
@@ -168,13 +222,17 @@ func Run(ctx context.Context, o Options) (*report.Run, error) {
 		status = max(status, s.Run())
 		passes = append(passes, cucumber.Bytes())
 	}
-	cucumber, err := mergeCucumber(passes)
+	cucumber, err := MergeCucumber(passes)
 	if err != nil {
 		return nil, fmt.Errorf("runner: godog exited %d and its results did not parse: %w", status, err)
 	}
 	run := &report.Run{Tool: o.Tool, Command: o.Command, Target: o.Target.Site.Name, Tags: o.Tags, Started: started, Duration: time.Since(started)}
 	for _, c := range left {
 		run.NotSelected = append(run.NotSelected, c.ID)
+	}
+	run.Shard = o.Shard.String()
+	for _, c := range elsewhere {
+		run.OtherShards = append(run.OtherShards, c.ID)
 	}
 	checks, err := report.FromCucumberJSON(cucumber)
 	if err != nil {
@@ -210,10 +268,14 @@ func Run(ctx context.Context, o Options) (*report.Run, error) {
 // TagSerial marks a check that lets the site's time pass: it runs alone.
 const TagSerial = "@serial"
 
-// mergeCucumber joins the cucumber JSON arrays of the passes into one.
-func mergeCucumber(passes [][]byte) ([]byte, error) {
+// MergeCucumber joins cucumber JSON arrays (the passes of a run, the
+// shards of a sharded run) into one; empty inputs are skipped.
+func MergeCucumber(passes [][]byte) ([]byte, error) {
 	if len(passes) == 1 {
 		return passes[0], nil
+	}
+	if len(passes) == 0 {
+		return nil, nil
 	}
 	var all []json.RawMessage
 	for _, p := range passes {
