@@ -43,7 +43,7 @@ type Server struct {
 	addr string
 	zone atomic.Pointer[zone]
 
-	udp *dns.Server
+	udp *udpServer
 	tcp *dns.Server  // nil with NoTCP
 	tl  net.Listener // raw TCP listener used by NoTCP
 
@@ -51,7 +51,8 @@ type Server struct {
 	wg   sync.WaitGroup
 
 	mu       sync.Mutex
-	received []Query
+	received []Query // the last MaxRecorded queries, a ring from start
+	start    int
 	count    int
 
 	closeOnce sync.Once
@@ -90,10 +91,9 @@ func Start(ctx context.Context, opts ...Option) (*Server, error) {
 	started := make(chan struct{}, 2)
 	notify := func() { started <- struct{}{} }
 	errs := make(chan error, 2)
-	want := 1
+	want := 0
 
-	s.udp = &dns.Server{PacketConn: pc, Handler: mux, NotifyStartedFunc: notify}
-	s.goServe(s.udp, errs)
+	s.udp = startUDP(pc, s.serveDNS, s.fastUDP, cfg.delay > 0)
 	if cfg.noTCP {
 		s.tl = tl
 		s.wg.Add(1)
@@ -177,11 +177,11 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
 		var errs []error
-		for _, srv := range []*dns.Server{s.udp, s.tcp} {
-			if srv == nil {
-				continue
-			}
-			if err := srv.Shutdown(); err != nil {
+		if err := s.udp.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("dnsfake: close: %w", err))
+		}
+		if s.tcp != nil {
+			if err := s.tcp.Shutdown(); err != nil {
 				errs = append(errs, fmt.Errorf("dnsfake: close: %w", err))
 			}
 		}
@@ -196,11 +196,23 @@ func (s *Server) Close() error {
 	return s.closeErr
 }
 
-// Received returns a copy of the queries received so far, in arrival order.
+// MaxRecorded bounds the queries Received keeps: the last 65536, so a
+// load test does not grow the fake without end. Count has the total.
+const MaxRecorded = 1 << 16
+
+// Received returns a copy of the queries received so far (the last
+// MaxRecorded of them), in arrival order.
 func (s *Server) Received() []Query {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.received)
+	return append(slices.Clone(s.received[s.start:]), s.received[:s.start]...)
+}
+
+// Count is how many queries the server has received in all.
+func (s *Server) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.count
 }
 
 // SetRecords atomically replaces the zone data, e.g. to re-point an SRV
@@ -214,7 +226,12 @@ func (s *Server) SetRecords(rrs []dns.RR) {
 func (s *Server) record(q Query) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.received = append(s.received, q)
+	if len(s.received) < MaxRecorded {
+		s.received = append(s.received, q)
+		return
+	}
+	s.received[s.start] = q
+	s.start = (s.start + 1) % MaxRecorded
 }
 
 // next counts a query and reports whether it is to be dropped.
@@ -253,7 +270,20 @@ func (s *Server) serveDNS(w dns.ResponseWriter, req *dns.Msg) {
 		return
 	}
 
-	m := s.reply(req)
+	z := s.zone.Load()
+	key, cacheable := cacheKey(req, q.Transport)
+	if cacheable {
+		if c, ok := z.cached(key); ok {
+			q.Truncated = c.truncated
+			s.record(q)
+			b := make([]byte, len(c.wire))
+			copy(b, c.wire)
+			b[0], b[1] = byte(req.Id>>8), byte(req.Id)
+			w.Write(b)
+			return
+		}
+	}
+	m := s.reply(z, req)
 	if q.Transport == "udp" && !s.cfg.noTruncate {
 		size := dns.MinMsgSize
 		if opt := req.IsEdns0(); opt != nil && int(opt.UDPSize()) > size {
@@ -263,11 +293,89 @@ func (s *Server) serveDNS(w dns.ResponseWriter, req *dns.Msg) {
 	}
 	q.Truncated = m.Truncated
 	s.record(q)
-	w.WriteMsg(m)
+	wire, err := m.Pack()
+	if err != nil {
+		w.WriteMsg(m)
+		return
+	}
+	if cacheable {
+		c := cachedReply{wire: wire, truncated: m.Truncated, name: q.Name, qtype: q.Type}
+		z.store(key, c)
+		if uw, ok := w.(*udpWriter); ok && len(uw.raw) > 2 {
+			z.store(wireKeyPrefix+string(uw.raw[2:]), c)
+		}
+	}
+	w.Write(wire)
 }
 
-// reply builds the full, untruncated answer to req.
-func (s *Server) reply(req *dns.Msg) *dns.Msg {
+// wireKeyPrefix marks cache keys made of a UDP query's bytes after its ID.
+const wireKeyPrefix = "\x00wire\x00"
+
+// fastUDP answers a UDP query whose bytes (after the ID) were answered
+// before, from the zone's cache, without parsing it; not with faults that
+// make replies differ from one query to the next (drops, delays, garbage).
+func (s *Server) fastUDP(b []byte, w *udpWriter) bool {
+	if s.cfg.delay > 0 || s.cfg.garbage || s.cfg.dropEvery > 0 {
+		return false
+	}
+	c, ok := s.zone.Load().cached(wireKeyPrefix + string(b[2:]))
+	if !ok {
+		return false
+	}
+	s.next()
+	s.record(Query{Name: c.name, Type: c.qtype, Transport: "udp", Truncated: c.truncated, At: time.Now()})
+	out := make([]byte, len(c.wire))
+	copy(out, c.wire)
+	out[0], out[1] = b[0], b[1]
+	w.Write(out)
+	return true
+}
+
+// cachedReply is a packed reply, its ID to be set per query.
+type cachedReply struct {
+	wire      []byte
+	truncated bool
+	// name and qtype are the question, for Received.
+	name  string
+	qtype uint16
+}
+
+// maxCached bounds the reply cache of one zone: queries for ever new
+// names (a fuzzer, a scan) are answered without being cached.
+const maxCached = 4096
+
+// cacheKey is what a reply depends on besides the zone: the question as
+// sent (its case is echoed), the flags SetReply copies, EDNS0 and the
+// transport (truncation). Queries with several questions or other opcodes
+// are not cached.
+func cacheKey(req *dns.Msg, transport string) (string, bool) {
+	if len(req.Question) != 1 || req.Opcode != dns.OpcodeQuery || len(req.Answer)+len(req.Ns) > 0 {
+		return "", false
+	}
+	q := req.Question[0]
+	b := make([]byte, 0, len(q.Name)+32)
+	b = append(b, q.Name...)
+	b = append(b, 0, byte(q.Qtype>>8), byte(q.Qtype), byte(q.Qclass>>8), byte(q.Qclass), flag(req.RecursionDesired), flag(req.CheckingDisabled))
+	b = append(b, transport...)
+	if len(req.Extra) > 0 {
+		opt := req.IsEdns0()
+		if opt == nil || len(req.Extra) > 1 || len(opt.Option) > 0 {
+			return "", false
+		}
+		b = append(b, 'E', byte(opt.UDPSize()>>8), byte(opt.UDPSize()), flag(opt.Do()), opt.Version())
+	}
+	return string(b), true
+}
+
+func flag(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// reply builds the full, untruncated answer to req from z.
+func (s *Server) reply(z *zone, req *dns.Msg) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetReply(req)
 	m.RecursionAvailable = false
@@ -292,7 +400,7 @@ func (s *Server) reply(req *dns.Msg) *dns.Msg {
 		return m
 	}
 	m.Authoritative = true
-	s.zone.Load().answer(qn, m)
+	z.answer(qn, m)
 	return m
 }
 
@@ -300,10 +408,30 @@ func (s *Server) reply(req *dns.Msg) *dns.Msg {
 type zone struct {
 	names map[string][]dns.RR
 	soas  []*dns.SOA
+
+	// replies caches packed replies (up to maxCached): the zone never
+	// changes, so neither do they. SetRecords makes a new zone.
+	mu      sync.RWMutex
+	replies map[string]cachedReply
+}
+
+func (z *zone) cached(key string) (cachedReply, bool) {
+	z.mu.RLock()
+	defer z.mu.RUnlock()
+	c, ok := z.replies[key]
+	return c, ok
+}
+
+func (z *zone) store(key string, c cachedReply) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if len(z.replies) < maxCached {
+		z.replies[key] = c
+	}
 }
 
 func newZone(rrs []dns.RR) (*zone, error) {
-	z := &zone{names: map[string][]dns.RR{}}
+	z := &zone{names: map[string][]dns.RR{}, replies: map[string]cachedReply{}}
 	for i, rr := range rrs {
 		if rr == nil {
 			return nil, fmt.Errorf("dnsfake: records: record %d is nil", i)
