@@ -6,8 +6,9 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 REPORT      ?= out
 FUZZTIME    ?= 5000x
 REPEAT      ?= 20
+BASE        ?= HEAD~1
 
-.PHONY: run test check lint unit selftest repeat fuzz lab cross junit html interop
+.PHONY: run test check lint unit selftest repeat fuzz lab cross junit html interop bench bench-compare
 
 run:
 	$(GO) run ./cmd/cutover run --report $(REPORT)
@@ -66,3 +67,7 @@ lab:
 # its Debian package when missing.
 interop:
 	@set -e; for s in scripts/interop-*.sh; do echo "== $$s"; bash $$s; done
+
+# The hot-path Go benchmarks of this tree against BASE's, with benchstat.
+bench-compare:
+	bash scripts/bench-compare.sh $(BASE)
