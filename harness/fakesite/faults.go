@@ -26,9 +26,11 @@ type Fault struct {
 	// names (a host, a user, a service), so a fault never silently does
 	// nothing.
 	apply func(*Plan) error
-	// timeout, when set, shortens the suite's per-call timeout: a fault
-	// that makes calls time out need not make the selftest wait 3 s each.
-	timeout time.Duration
+	// dnsTimeout, when set, shortens the suite's DNS timeout: a fault that
+	// makes DNS time out need not make the selftest wait 3 s each; every
+	// other call keeps its own timeout, so nothing else can time out
+	// because the machine is busy.
+	dnsTimeout time.Duration
 }
 
 // catalogue is every capability's faults, one list per capability file
@@ -94,8 +96,8 @@ func (p *Plan) Apply(faults ...string) error {
 		if err := f.apply(p); err != nil {
 			return fmt.Errorf("fakesite: fault %s: %w", name, err)
 		}
-		if f.timeout > 0 {
-			p.Site.Limits.Timeout = target.Duration(f.timeout)
+		if f.dnsTimeout > 0 {
+			p.Site.Limits.DNSTimeout = target.Duration(f.dnsTimeout)
 		}
 		p.Faults = append(p.Faults, name)
 	}

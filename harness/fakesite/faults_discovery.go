@@ -125,13 +125,13 @@ func discoveryFaults() []Fault {
 			apply: inView(ZoneOutside, func(d *DNSSettings) error {
 				d.DropEvery = 1
 				return nil
-			}), timeout: 300 * time.Millisecond},
+			}), dnsTimeout: 300 * time.Millisecond},
 		{Name: "dns-inside-slow", Errors: []string{"DISC-01", "DISC-05", "DISC-06", "DISC-07", "DISC-08", "DISC-11", "DISC-12", "DISC-14", "DISC-15", "DISC-16", "DISC-20"},
 			Description: "the inside resolver answers only after the suite's timeout (a congested or distant resolver): every inside check could not test, none fails (timeout 300 ms here)",
 			apply: inView(ZoneInside, func(d *DNSSettings) error {
 				d.Delay = target.Duration(time.Second)
 				return nil
-			}), timeout: 300 * time.Millisecond},
+			}), dnsTimeout: 300 * time.Millisecond},
 		{Name: "dns-inside-garbage", Kills: []string{"DISC-01", "DISC-05", "DISC-06", "DISC-07", "DISC-08", "DISC-11", "DISC-12", "DISC-14", "DISC-15", "DISC-16", "DISC-20"},
 			Description: "the inside resolver answers every query with bytes that are not DNS (a broken middlebox on port 53)",
 			apply:       inView(ZoneInside, func(d *DNSSettings) error { d.Garbage = true; return nil })},

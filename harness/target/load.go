@@ -305,6 +305,9 @@ func (v *validator) limits(lab bool) {
 	if l.Timeout == 0 {
 		l.Timeout = Duration(10e9)
 	}
+	if l.DNSTimeout < 0 {
+		v.fail("limits.dns_timeout", "must not be negative, got %v", l.DNSTimeout.D())
+	}
 	if l.RunTimeout == 0 {
 		l.RunTimeout = Duration(30 * time.Minute)
 		if !lab {

@@ -230,6 +230,10 @@ type Limits struct {
 	LockoutWindow Duration `yaml:"lockout_window,omitempty"`
 	// Timeout bounds every single network call. Default 10s.
 	Timeout Duration `yaml:"timeout,omitempty"`
+	// DNSTimeout bounds each DNS exchange (UDP, and the TCP retry each).
+	// Default: Timeout. Resolvers answer in milliseconds where HTTPS to a
+	// busy node can take seconds.
+	DNSTimeout Duration `yaml:"dns_timeout,omitempty" json:",omitempty"`
 	// RunTimeout bounds a whole run: past it the checks still running are
 	// reported as not tested. Default 30m (lab), 5m (fakes).
 	RunTimeout Duration `yaml:"run_timeout,omitempty"`

@@ -166,6 +166,14 @@ func (t *Target) Elapse(ctx context.Context, d time.Duration) (string, error) {
 // Timeout bounds one network call.
 func (t *Target) Timeout() time.Duration { return t.Site.Limits.Timeout.D() }
 
+// DNSTimeout bounds one DNS exchange (limits.dns_timeout, else Timeout).
+func (t *Target) DNSTimeout() time.Duration {
+	if d := t.Site.Limits.DNSTimeout.D(); d > 0 {
+		return d
+	}
+	return t.Timeout()
+}
+
 // RunTimeout bounds a whole run (limits.run_timeout).
 func (t *Target) RunTimeout() time.Duration { return t.Site.Limits.RunTimeout.D() }
 
@@ -202,7 +210,7 @@ func (t *Target) Resolver(w Where) string {
 // DNS returns a DNS client as a client at w would use it: every datagram
 // and connection it sends waits for the rate limit.
 func (t *Target) DNS(w Where) *dnsclient.Client {
-	return dnsclient.New(t.Resolver(w), dnsclient.WithTimeout(t.Timeout()),
+	return dnsclient.New(t.Resolver(w), dnsclient.WithTimeout(t.DNSTimeout()),
 		dnsclient.WithBefore(func(ctx context.Context, _, server string) error { return t.limit.wait(ctx, server) }))
 }
 
@@ -230,7 +238,7 @@ func (t *Target) ExchangeTCP(ctx context.Context, w Where, name string, qtype ui
 // suite could not test: the site's records are unknown, not wrong.
 func (t *Target) resolverErr(w Where, err error) error {
 	if err != nil && IsTimeout(err) {
-		return fmt.Errorf("%w: the %s resolver %s did not answer within %s: %w", ErrNoAnswer, w, t.Resolver(w), t.Timeout(), err)
+		return fmt.Errorf("%w: the %s resolver %s did not answer within %s: %w", ErrNoAnswer, w, t.Resolver(w), t.DNSTimeout(), err)
 	}
 	return err
 }
