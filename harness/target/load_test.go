@@ -121,8 +121,8 @@ func TestLoadErrors(t *testing.T) {
 			if e == nil {
 				e = fullEnv
 			}
-			if tc.wantLine == -1 { // the line after the file's own: what the edit appended
-				tc.wantLine = strings.Count(string(base), "\n") + 1
+			if tc.wantLine == -1 { // the faults: line the edit appended, after "fakes:"
+				tc.wantLine = strings.Count(string(base), "\n") + 2
 			}
 			dir := t.TempDir()
 			ca, _ := pki.NewCA("t")
