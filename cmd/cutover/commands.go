@@ -141,7 +141,7 @@ mode can be exercised against them: cutover run --target FILE.`,
 
 func newSelftestCmd() *cobra.Command {
 	var asJSON bool
-	var concurrency int
+	var concurrency, parallel int
 	cmd := &cobra.Command{
 		Use:   "selftest",
 		Short: "Prove every check can fail: run each against the embedded fakes with its faults",
@@ -157,7 +157,7 @@ check is killed and the healthy fakes pass everything.`,
 					fmt.Fprintf(cmd.ErrOrStderr(), "selftest: %-30s %d checks, %d failed\n", name, len(r.Checks), len(r.Failed()))
 				}
 			}
-			rep, err := runner.Selftest(cmd.Context(), features.FS, concurrency, progress)
+			rep, err := runner.Selftest(cmd.Context(), features.FS, runner.SelftestOptions{Concurrency: concurrency, Parallel: parallel, Progress: progress})
 			if err != nil {
 				return err
 			}
@@ -175,7 +175,8 @@ check is killed and the healthy fakes pass everything.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.Flags().IntVar(&concurrency, "concurrency", 4, "scenarios run at once")
+	cmd.Flags().IntVar(&concurrency, "concurrency", 4, "scenarios of one run at once")
+	cmd.Flags().IntVar(&parallel, "parallel", 4, "faulted sites run at once")
 	return cmd
 }
 

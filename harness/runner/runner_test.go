@@ -23,7 +23,7 @@ import (
 // catalogue fails exactly the checks it lists, and the healthy site passes
 // everything.
 func TestSelftest(t *testing.T) {
-	rep, err := runner.Selftest(context.Background(), features.FS, 4, nil)
+	rep, err := runner.Selftest(context.Background(), features.FS, runner.SelftestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

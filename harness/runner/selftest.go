@@ -75,13 +75,30 @@ func (r *SelftestReport) OK() bool {
 	return true
 }
 
+// SelftestOptions tune Selftest.
+type SelftestOptions struct {
+	// Concurrency is how many scenarios of one run go at once (default 4).
+	Concurrency int
+	// Parallel is how many faulted sites run at once (default 4): most of
+	// a faulted run waits (timeouts, refused connections), so overlapping
+	// runs shortens the selftest without loading the machine much.
+	Parallel int
+	// Progress, when set, hears about each run as it ends (in the
+	// catalogue's order).
+	Progress func(name string, run *report.Run)
+}
+
 // Selftest runs the whole suite on the healthy embedded site and once per
 // fault of the catalogue, and reports for every check whether its faults
-// kill it. progress, if not nil, is called after each run.
-func Selftest(ctx context.Context, fsys fs.FS, concurrency int, progress func(name string, run *report.Run)) (*SelftestReport, error) {
+// kill it.
+func Selftest(ctx context.Context, fsys fs.FS, o SelftestOptions) (*SelftestReport, error) {
 	catalog, err := Catalog(fsys)
 	if err != nil {
 		return nil, err
+	}
+	concurrency, progress := o.Concurrency, o.Progress
+	if o.Parallel <= 0 {
+		o.Parallel = 4
 	}
 	runWith := func(faults ...string) (*report.Run, error) {
 		t, err := embedded.Start(ctx, fakesite.Options{Faults: faults})
@@ -105,11 +122,31 @@ func Selftest(ctx context.Context, fsys fs.FS, concurrency int, progress func(na
 		}
 	}
 	failedUnder := map[string]map[string]string{} // fault → failed ID → reason
-	for _, f := range fakesite.Catalogue() {
-		run, err := runWith(f.Name)
-		if err != nil {
-			return nil, fmt.Errorf("runner: selftest with fault %s: %w", f.Name, err)
+	faults := fakesite.Catalogue()
+	type result struct {
+		run *report.Run
+		err error
+	}
+	results := make([]chan result, len(faults))
+	sem := make(chan struct{}, o.Parallel)
+	for i, f := range faults {
+		results[i] = make(chan result, 1)
+		go func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			run, err := runWith(f.Name)
+			results[i] <- result{run, err}
+		}()
+	}
+	for i, f := range faults {
+		res := <-results[i]
+		if res.err != nil {
+			for _, ch := range results[i+1:] {
+				<-ch // let every run end and close its site
+			}
+			return nil, fmt.Errorf("runner: selftest with fault %s: %w", f.Name, res.err)
 		}
+		run := res.run
 		if progress != nil {
 			progress(f.Name, run)
 		}
