@@ -25,7 +25,8 @@ type htmlView struct {
 	Target, Started, Duration string
 	Tool, Command, Tags       string
 	Interrupted               string
-	Profile, Shard            string
+	Profile, Shard, TLS       string
+	TLSOff                    bool
 	NotSelected, OtherShards  int
 	Result, ResultClass       string
 	Total                     int
@@ -93,6 +94,8 @@ func WriteHTMLWith(w io.Writer, r *Run, o HTMLOptions) error {
 	v := htmlView{
 		Profile:     r.ProfileOf().String(),
 		Shard:       r.Shard,
+		TLSOff:      r.TLSVerification != "" && r.TLSVerification != "on",
+		TLS:         r.TLSVerification,
 		OtherShards: len(r.OtherShards),
 		Waivers:     r.Waivers,
 		Bundle:      o.Bundle,

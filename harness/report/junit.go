@@ -87,6 +87,9 @@ func WriteJUnit(w io.Writer, r *Run) error {
 		props = append(props, junitProperty{"interrupted", r.Interrupted})
 	}
 	props = append(props, junitProperty{"profile", r.ProfileOf().String()}, junitProperty{"result", r.Result()})
+	if r.TLSVerification != "" {
+		props = append(props, junitProperty{"tls_verification", r.TLSVerification})
+	}
 	if r.Shard != "" {
 		props = append(props, junitProperty{"shard", r.Shard}, junitProperty{"other_shards_count", strconv.Itoa(len(r.OtherShards))})
 	}

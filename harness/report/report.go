@@ -258,6 +258,8 @@ type Run struct {
 	// Interrupted says why the run stopped early ("" when it did not): a
 	// signal, the run deadline. The checks it cut short are errors.
 	Interrupted string `json:"interrupted,omitempty"`
+	// TLSVerification is "on", or says that the target turned it off.
+	TLSVerification string `json:"tls_verification,omitempty"`
 	// Shard is "K/N" when the run is one shard of a sharded run;
 	// OtherShards are the selected checks the other shards run.
 	Shard       string   `json:"shard,omitempty"`

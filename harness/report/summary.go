@@ -43,6 +43,9 @@ func WriteSummaryWith(w io.Writer, r *Run, o SummaryOptions) error {
 	}
 	fmt.Fprintf(bw, ", profile %s", r.ProfileOf().Name)
 	bw.WriteString("\n")
+	if r.TLSVerification != "" && r.TLSVerification != "on" {
+		fmt.Fprintf(bw, "WARNING: TLS verification %s\n", printable(r.TLSVerification))
+	}
 
 	sums := r.ByCapability()
 	nameW := 10

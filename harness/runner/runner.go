@@ -231,6 +231,7 @@ func Run(ctx context.Context, o Options) (*report.Run, error) {
 		run.NotSelected = append(run.NotSelected, c.ID)
 	}
 	run.Shard = o.Shard.String()
+	run.TLSVerification = o.Target.TLSVerification()
 	for _, c := range elsewhere {
 		run.OtherShards = append(run.OtherShards, c.ID)
 	}

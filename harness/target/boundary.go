@@ -19,10 +19,12 @@ type boundary struct {
 	hosts   []string
 	domains []string
 	ips     []string
+	// insecure: TLS is not verified, so no credential may go anywhere.
+	insecure bool
 }
 
 func newBoundary(s *Site) *boundary {
-	b := &boundary{}
+	b := &boundary{insecure: s.TLS.InsecureSkipVerify}
 	addHost := func(h string) {
 		if h = normHost(h); h != "" && !slices.Contains(b.hosts, h) {
 			b.hosts = append(b.hosts, h)
@@ -116,6 +118,9 @@ var tlsSchemes = []string{"https", "sips", "xmpps"}
 // credential says whether a credential may go to host over scheme: only
 // over verified TLS, only to a host the target names.
 func (b *boundary) credential(scheme, host string) error {
+	if b.insecure {
+		return fmt.Errorf("%w: not to %s: TLS verification is off (tls.insecure_skip_verify), so no credential is sent", ErrCredentialPolicy, host)
+	}
 	if !slices.Contains(tlsSchemes, scheme) {
 		return fmt.Errorf("%w: not over %s to %s: credentials go only over verified TLS", ErrCredentialPolicy, scheme, host)
 	}

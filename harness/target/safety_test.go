@@ -292,3 +292,28 @@ func TestPaceSharesTheBudget(t *testing.T) {
 		t.Fatal("a second message within the second went out at once")
 	}
 }
+
+// TestInsecureSendsNoCredential: with TLS verification turned off, no
+// credential goes anywhere, over any protocol, and the target says so.
+func TestInsecureSendsNoCredential(t *testing.T) {
+	a, _ := dns.NewRR("ucm1.example.com. 300 IN A 127.0.1.1")
+	d, err := dnsfake.Start(context.Background(), dnsfake.WithRecords(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	s := &Site{Domains: Domains{Services: "example.com"}, UCM: []Cluster{{Name: "a", Nodes: []string{"ucm1.example.com"}}},
+		TLS: TLS{InsecureSkipVerify: true}, Vantage: Vantages{Inside: Vantage{Resolver: d.Addr()}}, Limits: Limits{Timeout: Duration(5e9)}}
+	tg := New(s)
+	if err := tg.CredentialTo("https", "ucm1.example.com"); !errors.Is(err, ErrCredentialPolicy) || !strings.Contains(err.Error(), "TLS verification is off") {
+		t.Errorf("credential over unverified TLS: %v", err)
+	}
+	if !tg.TLSConfig("ucm1.example.com").InsecureSkipVerify || !strings.HasPrefix(tg.TLSVerification(), "OFF") {
+		t.Error("the opt-out does not reach the TLS configuration or the reports")
+	}
+	req, _ := http.NewRequest(http.MethodGet, "https://ucm1.example.com:8443/cucm-uds/user/alice/devices", nil)
+	req.SetBasicAuth("alice", "pw")
+	if _, err := tg.HTTPClient(Inside).Do(req); !errors.Is(err, ErrCredentialPolicy) {
+		t.Errorf("HTTP with a credential over unverified TLS: %v", err)
+	}
+}

@@ -253,6 +253,26 @@ func IsTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
+// TLSConfig is the client TLS configuration for a connection to
+// serverName ("" for HTTP, which sets it per request): the site's roots,
+// TLS 1.2 or higher, verification on unless tls.insecure_skip_verify.
+// Every client of the suite that speaks TLS itself (SIP, XMPP) starts from
+// it.
+func (t *Target) TLSConfig(serverName string) *tls.Config {
+	// InsecureSkipVerify only by the target's explicit opt-out, which every
+	// report shows and which stops every credential (boundary.credential).
+	return &tls.Config{RootCAs: t.Site.Roots, MinVersion: tls.VersionTLS12, ServerName: serverName,
+		InsecureSkipVerify: t.Site.TLS.InsecureSkipVerify}
+}
+
+// TLSVerification says how TLS is verified, for the reports.
+func (t *Target) TLSVerification() string {
+	if t.Site.TLS.InsecureSkipVerify {
+		return "OFF (tls.insecure_skip_verify in the target): connections are not verified and no credential is sent"
+	}
+	return "on"
+}
+
 // HTTPClient returns the HTTP client of a client standing at w: names are
 // resolved through w's DNS, connect_to applies, TLS trusts the site roots,
 // every phase has the target's timeout and every request waits for the rate
@@ -266,7 +286,7 @@ func (t *Target) HTTPClient(w Where) *http.Client {
 	timeout := t.Timeout()
 	tr := &http.Transport{
 		DialContext:           t.DialContext(w),
-		TLSClientConfig:       &tls.Config{RootCAs: t.Site.Roots, MinVersion: tls.VersionTLS12},
+		TLSClientConfig:       t.TLSConfig(""),
 		TLSHandshakeTimeout:   timeout,
 		ResponseHeaderTimeout: timeout,
 		IdleConnTimeout:       30 * time.Second,
