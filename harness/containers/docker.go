@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -149,8 +150,16 @@ func (d *docker) removeByLabels(ctx context.Context, labels map[string]string, p
 	if err != nil {
 		return len(cs.Items), errors.Join(append(errs, fmt.Errorf("containers: list networks: %w", err))...)
 	}
+	// The names of the removed containers: an endpoint the engine kept
+	// after its container went is found by the container's name only.
+	var names []string
+	for _, c := range cs.Items {
+		for _, n := range c.Names {
+			names = append(names, strings.TrimPrefix(n, "/"))
+		}
+	}
 	for _, n := range ns.Items {
-		if err := d.removeNetwork(ctx, n.ID, patience); err != nil {
+		if err := d.removeNetwork(ctx, n.ID, names, patience); err != nil {
 			errs = append(errs, fmt.Errorf("containers: remove network %s: %w", n.Name, err))
 		}
 	}
@@ -237,11 +246,13 @@ func Leftovers(ctx context.Context, runID string) ([]string, error) {
 }
 
 // removeNetwork removes a network once nothing is attached to it. A
-// container removed a moment ago can leave its endpoint behind for a short
-// while (the engine releases it after ContainerRemove returns): whatever is
-// still attached is disconnected, and the removal is tried again for at
-// most patience.
-func (d *docker) removeNetwork(ctx context.Context, id string, patience time.Duration) error {
+// container removed a moment ago can leave its endpoint behind, for a while
+// or for good (moby/moby#42119): whatever is still attached is disconnected
+// by force, and the removal is tried again for at most patience. A forced
+// disconnect of a container that no longer exists deletes the endpoint of
+// that name, so the endpoints are named both by what the network lists
+// (key and name) and by the names of the containers that were removed.
+func (d *docker) removeNetwork(ctx context.Context, id string, names []string, patience time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, patience)
 	defer cancel()
 	for {
@@ -256,8 +267,14 @@ func (d *docker) removeNetwork(ctx context.Context, id string, patience time.Dur
 		if ierr != nil {
 			return errors.Join(err, ierr)
 		}
-		for c := range info.Network.Containers {
-			_, _ = d.cli.NetworkDisconnect(ctx, id, client.NetworkDisconnectOptions{Container: c, Force: true})
+		attached := slices.Clone(names)
+		for key, ep := range info.Network.Containers {
+			attached = append(attached, key, ep.Name)
+		}
+		for _, c := range attached {
+			if c != "" {
+				_, _ = d.cli.NetworkDisconnect(ctx, id, client.NetworkDisconnectOptions{Container: c, Force: true})
+			}
 		}
 		select {
 		case <-ctx.Done():
