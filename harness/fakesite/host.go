@@ -32,6 +32,32 @@ type Env struct {
 	netReady <-chan struct{}
 	once     sync.Once
 	net      *target.Target
+
+	sharedMu sync.Mutex
+	shared   map[string]any
+}
+
+// Shared returns the value the host's services share under key, made by
+// mk on first use: state that one machine's services hold together (UCM's
+// OAuth server and its SIP registrar validate the same tokens, IM&P's
+// XMPP and AXL serve the same users). It is per host in both launchers:
+// in-process each host has its own Env, in containers each host is its own
+// process. A failed mk is not remembered.
+func (e *Env) Shared(key string, mk func() (any, error)) (any, error) {
+	e.sharedMu.Lock()
+	defer e.sharedMu.Unlock()
+	if v, ok := e.shared[key]; ok {
+		return v, nil
+	}
+	v, err := mk()
+	if err != nil {
+		return nil, err
+	}
+	if e.shared == nil {
+		e.shared = map[string]any{}
+	}
+	e.shared[key] = v
+	return v, nil
 }
 
 // NewEnv is the environment of host h of b's plan. netReady, when not nil,
