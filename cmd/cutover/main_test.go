@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"example.com/cutover/harness/report"
+	"example.com/cutover/harness/target"
 )
 
 // TestMain keeps the authentication state of lab runs in a directory of
@@ -245,10 +246,12 @@ func TestLabModeAgainstFakes(t *testing.T) {
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
-	code, out, errs := cutover(t, "run", "--target", file)
+	full := filepath.Join(dir, "full")
+	code, out, errs := cutover(t, "run", "--target", file, "--report", full)
 	if code != 0 {
 		t.Fatalf("lab run against the fakes: exit %d\n%s\n%s", code, out, errs)
 	}
+	checkPlanCovers(t, file, filepath.Join(full, "results.json"))
 
 	// The same lab with the default budget of 2 authentication failures:
 	// six runs in a row send DISC-09's bad-credential probe twice; the
@@ -412,6 +415,44 @@ func TestVersion(t *testing.T) {
 		code, out, _ := cutover(t, args...)
 		if code != 0 || !strings.HasPrefix(out, "cutover ") || !strings.Contains(out, "go1.") {
 			t.Errorf("%v: exit %d, %q", args, code, out)
+		}
+	}
+}
+
+// checkPlanCovers: every host the lab run sent anything to is in the
+// contact plan `cutover lab plan` printed before it, within its budget,
+// and credentials went only to hosts the plan says may receive them.
+func checkPlanCovers(t *testing.T, file, results string) {
+	t.Helper()
+	code, out, errs := cutover(t, "lab", "plan", "--target", file, "--json")
+	if code != 0 {
+		t.Fatalf("lab plan: exit %d\n%s\n%s", code, out, errs)
+	}
+	var plan target.ContactPlan
+	if err := json.Unmarshal([]byte(out), &plan); err != nil {
+		t.Fatal(err)
+	}
+	var run report.Run
+	if err := json.Unmarshal(mustRead(t, results), &run); err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Contacts) < 3 {
+		t.Fatalf("the run recorded %d contacts: %+v", len(run.Contacts), run.Contacts)
+	}
+	credentials := map[string]bool{}
+	for _, h := range plan.Hosts {
+		credentials[h.Name] = h.Credentials
+	}
+	t.Logf("contacts of the lab run: %+v", run.Contacts)
+	for _, c := range run.Contacts {
+		if !plan.Covers(c.Host) {
+			t.Errorf("the run sent %d to %s, which the plan does not list", c.Sent, c.Host)
+		}
+		if plan.Limits.MaxRequestsPerHost > 0 && c.Sent > plan.Limits.MaxRequestsPerHost {
+			t.Errorf("the run sent %d to %s, past the plan's budget of %d", c.Sent, c.Host, plan.Limits.MaxRequestsPerHost)
+		}
+		if c.Credentials > 0 && !credentials[c.Host] {
+			t.Errorf("the run sent %d credentials to %s, which the plan does not allow", c.Credentials, c.Host)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -61,6 +62,16 @@ func Merge(runs []*Run) (*Run, error) {
 		if r.Interrupted != "" && out.Interrupted == "" {
 			out.Interrupted = name + ": " + r.Interrupted
 		}
+		// Each shard is its own process: what they sent one host adds up.
+		for _, c := range r.Contacts {
+			j := slices.IndexFunc(out.Contacts, func(o Contact) bool { return o.Host == c.Host })
+			if j < 0 {
+				out.Contacts = append(out.Contacts, c)
+				continue
+			}
+			out.Contacts[j].Sent += c.Sent
+			out.Contacts[j].Credentials += c.Credentials
+		}
 		// A waiver's status is the most telling one any shard gave it: the
 		// shard that ran its check knows; the others say "did not run".
 		for _, st := range r.Waivers {
@@ -88,6 +99,7 @@ func Merge(runs []*Run) (*Run, error) {
 		out.Duration = time.Duration(0)
 	}
 	sortChecks(out.Checks)
+	slices.SortFunc(out.Contacts, func(a, b Contact) int { return strings.Compare(a.Host, b.Host) })
 	return out, nil
 }
 

@@ -268,10 +268,21 @@ type Run struct {
 	// when empty).
 	Profile string `json:"profile,omitempty"`
 	// Waivers is what became of each waiver given to the run.
-	Waivers  []WaiverStatus `json:"waivers,omitempty"`
-	Started  time.Time      `json:"started"`
-	Duration time.Duration  `json:"duration_ns"`
-	Checks   []Check        `json:"checks"`
+	Waivers []WaiverStatus `json:"waivers,omitempty"`
+	// Contacts is what the process had sent to each host when the run
+	// ended (cutover lab plan says what it may send).
+	Contacts []Contact     `json:"contacts,omitempty"`
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration_ns"`
+	Checks   []Check       `json:"checks"`
+}
+
+// Contact is what a run sent one host: DNS datagrams, connections,
+// requests and messages, and how many carried a test user's credential.
+type Contact struct {
+	Host        string `json:"host"`
+	Sent        int    `json:"sent"`
+	Credentials int    `json:"credentials,omitempty"`
 }
 
 // CapabilitySummary counts the checks of one capability by verdict.

@@ -232,6 +232,9 @@ func Run(ctx context.Context, o Options) (*report.Run, error) {
 	}
 	run.Shard = o.Shard.String()
 	run.TLSVerification = o.Target.TLSVerification()
+	for _, c := range o.Target.Contacts() {
+		run.Contacts = append(run.Contacts, report.Contact(c))
+	}
 	for _, c := range elsewhere {
 		run.OtherShards = append(run.OtherShards, c.ID)
 	}

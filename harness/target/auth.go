@@ -19,6 +19,11 @@ import (
 // authentication"; unconfirmed for UCM).
 const DefaultLockoutWindow = 10 * time.Minute
 
+// DefaultMaxRequestsPerHost is a lab target's limits.max_requests_per_host:
+// a run of every check against a site of a few nodes sends each host a
+// few hundred at most.
+const DefaultMaxRequestsPerHost = 2000
+
 // authEvent is one authentication failure the suite caused on a host: a
 // test user's credential refused, or a deliberate bad-credential probe.
 type authEvent struct {
@@ -259,7 +264,13 @@ func Probe[T any](ctx context.Context, t *Target, host, name string, f func(ctx 
 // for protocols the HTTP client does not carry (SIP, XMPP, a login form).
 // It is ErrCredentialRefused after a refusal there, ErrSafetyLimit past the
 // host's failure budget.
-func (t *Target) UseCredential(host, user string) error { return t.guard.use(host, user) }
+func (t *Target) UseCredential(host, user string) error {
+	if err := t.guard.use(host, user); err != nil {
+		return err
+	}
+	t.limit.credential(normHost(host))
+	return nil
+}
 
 // CredentialRefused records that host refused user's credential: it is
 // not sent there again within the lockout window, by this process or the

@@ -293,6 +293,12 @@ func (v *validator) limits(lab bool) {
 	if l.RPSPerHost < 0 {
 		v.fail("limits.rps_per_host", "must not be negative, got %v", l.RPSPerHost)
 	}
+	if l.MaxRequestsPerHost < 0 {
+		v.fail("limits.max_requests_per_host", "must not be negative, got %d", l.MaxRequestsPerHost)
+	}
+	if lab && l.MaxRequestsPerHost == 0 && v.doc.Line(v.prefix+"limits.max_requests_per_host") == 0 {
+		l.MaxRequestsPerHost = DefaultMaxRequestsPerHost
+	}
 	if l.MaxAuthFailures < 0 {
 		v.fail("limits.max_auth_failures", "must not be negative, got %d", l.MaxAuthFailures)
 	}

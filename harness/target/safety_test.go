@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -315,5 +316,32 @@ func TestInsecureSendsNoCredential(t *testing.T) {
 	req.SetBasicAuth("alice", "pw")
 	if _, err := tg.HTTPClient(Inside).Do(req); !errors.Is(err, ErrCredentialPolicy) {
 		t.Errorf("HTTP with a credential over unverified TLS: %v", err)
+	}
+}
+
+// TestRequestBudgetPerHost: past limits.max_requests_per_host nothing more
+// goes to that host (the check could not test, ErrSafetyLimit), other
+// hosts keep theirs, and Contacts records what went where.
+func TestRequestBudgetPerHost(t *testing.T) {
+	tg := New(&Site{Limits: Limits{MaxRequestsPerHost: 3, MaxAuthFailures: 2, Timeout: Duration(5e9)}})
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		if err := tg.Pace(ctx, "ucm1.example.com"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := tg.Pace(ctx, "UCM1.example.com.")
+	if !errors.Is(err, ErrSafetyLimit) || !errors.Is(err, ErrNotTested) {
+		t.Fatalf("the 4th packet to ucm1: %v, want ErrSafetyLimit", err)
+	}
+	if err := tg.Pace(ctx, "ucm2.example.com"); err != nil {
+		t.Fatalf("another host: %v", err)
+	}
+	if err := tg.UseCredential("ucm2.example.com", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	want := []Contact{{Host: "ucm1.example.com", Sent: 3}, {Host: "ucm2.example.com", Sent: 1, Credentials: 1}}
+	if got := tg.Contacts(); !slices.Equal(got, want) {
+		t.Fatalf("contacts %+v, want %+v", got, want)
 	}
 }

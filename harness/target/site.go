@@ -226,6 +226,12 @@ type Limits struct {
 	RPS float64 `yaml:"rps,omitempty"`
 	// RPSPerHost caps it per host (resolver, node). Default: RPS.
 	RPSPerHost float64 `yaml:"rps_per_host,omitempty"`
+	// MaxRequestsPerHost caps what one process sends to one host (DNS
+	// datagrams, connections, requests and messages): past it nothing more
+	// is sent there and the checks left report that they could not test.
+	// Default for lab targets 2000, none for fakes; --repeat N needs N
+	// times a run's count.
+	MaxRequestsPerHost int `yaml:"max_requests_per_host,omitempty" json:",omitempty"`
 	// MaxAuthFailures caps the authentication failures the suite may cause
 	// on one host within LockoutWindow, across runs: a test user's
 	// credential refused, or a deliberate bad-credential probe. Default 2,

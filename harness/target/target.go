@@ -337,8 +337,9 @@ func (l limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		if err := l.t.guard.use(host, user); err != nil {
 			return nil, err
 		}
+		l.t.limit.credential(normHost(host))
 	}
-	if err := l.t.limit.wait(ctx, host); err != nil {
+	if err := l.t.limit.wait(ctx, normHost(host)); err != nil {
 		return nil, err
 	}
 	resp, err := l.next.RoundTrip(r)
@@ -409,7 +410,7 @@ func (t *Target) DialContext(w Where) func(ctx context.Context, network, addr st
 		var errs []error
 		for _, a := range addrs {
 			to := t.connectTo(host, a, port)
-			if err := t.limit.wait(ctx, host); err != nil {
+			if err := t.limit.wait(ctx, normHost(host)); err != nil {
 				return nil, err
 			}
 			var c net.Conn
