@@ -68,6 +68,11 @@ lab:
 interop:
 	@set -e; for s in scripts/interop-*.sh; do echo "== $$s"; bash $$s; done
 
+# One table: the suite, selftest, and each fake beside a real server
+# (BIND, Kamailio) on this machine; installs the servers it needs.
+bench:
+	bash scripts/bench.sh
+
 # The hot-path Go benchmarks of this tree against BASE's, with benchstat.
 bench-compare:
 	bash scripts/bench-compare.sh $(BASE)

@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# bench.sh (make bench) measures the suite and its fakes on this machine in
+# one run and prints one table, each of our figures beside a real server's
+# doing the same work where there is one, as a ratio:
+#
+#   - the whole embedded suite (cutover run) and its five slowest checks;
+#   - cutover selftest (every fault of the catalogue);
+#   - the DNS fake beside BIND 9 serving the same zone, with dnsperf, UDP
+#     and TCP;
+#   - the SIP registrar fake beside Kamailio doing the same RFC 8898 bearer
+#     exchange, with sipp (Debian's sip-tester) over UDP;
+#   - bulk Hybrid Messaging certification of a 200,000-user export pair
+#     (scripts/bench-certify.sh);
+#   - the containers target (scripts/bench-containers.sh), when Docker
+#     answers.
+#
+# Real servers are installed with apt-get when missing (root needed), run
+# only on 127.0.0.1 with configurations written into a temporary directory,
+# and stopped by the PIDs this script started. Load is bounded in count and
+# time. Measurements, never assertions: a goal missed is shown in the
+# table, and the script fails only when something did not run.
+#
+# Usage: scripts/bench.sh [--quick]   (--quick: fewer queries and calls)
+# BENCH_PARTS=suite,selftest,dns,sip,xmpp,certify,containers (the default)
+# picks parts.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+QUICK=0
+[ "${1:-}" = "--quick" ] && QUICK=1
+DNS_SECONDS=10
+SIP_CALLS=20000
+if [ $QUICK -eq 1 ]; then
+	DNS_SECONDS=3
+	SIP_CALLS=3000
+fi
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# install PACKAGE...: apt-get the Debian packages not yet installed.
+install() {
+	local missing=() p created=0
+	for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		log "need root to install ${missing[*]}"
+		return 1
+	fi
+	log "installing ${missing[*]} (Debian packages)"
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod +x /usr/sbin/policy-rc.d
+		created=1
+	fi
+	local rc=0
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } || rc=$?
+	[ $created -eq 1 ] && rm -f /usr/sbin/policy-rc.d
+	return $rc
+}
+
+# free_port: a loopback port free for both UDP and TCP now.
+free_port() {
+	python3 - <<'PY'
+import socket
+for _ in range(100):
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.bind(("127.0.0.1", 0))
+    port = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", port))
+    except OSError:
+        t.close()
+        continue
+    u.close(); t.close()
+    print(port)
+    break
+PY
+}
+
+# wait_port PORT PID NAME: until PORT takes TCP connections (20 s at most).
+wait_port() {
+	local deadline=$((SECONDS + 20))
+	until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+		if ! kill -0 "$2" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+			log "$3 did not start"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# secs CMD...: run CMD quietly, print its wall time in seconds.
+secs() {
+	local s e
+	s=$(date +%s.%N)
+	"$@" >"$work/out" 2>&1 || { cat "$work/out" >&2; return 1; }
+	e=$(date +%s.%N)
+	printf '%.2f' "$(echo "$e - $s" | bc)"
+}
+
+ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.2f}x' if b>0 else '-')" "$1" "$2"; }
+
+PARTS=",${BENCH_PARTS:-suite,selftest,dns,sip,xmpp,certify,containers},"
+part() { [[ $PARTS == *",$1,"* ]]; }
+
+rows=()
+row() { rows+=("| $1 | $2 | $3 | $4 | $5 |"); }
+
+cores=$(nproc)
+machine="${CUTOVER_MACHINE_KIND:-$(uname -s) $(uname -m)}, $cores cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+log "machine: $machine; go $(go env GOVERSION)"
+
+go build -o "$work/cutover" ./cmd/cutover
+
+# 1. The whole embedded suite, and its five slowest checks.
+if part suite; then
+log "embedded suite"
+"$work/cutover" run --quiet >/dev/null 2>&1 || true # warm the page cache
+suite=$(secs "$work/cutover" run --quiet --report "$work/run")
+slow=$(python3 - "$work/run/results.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+cs = sorted(r["checks"], key=lambda c: -c["duration_ns"])[:5]
+print(", ".join(f'{c["id"]} {c["duration_ns"]/1e6:.0f} ms' for c in cs))
+print(len(r["checks"]))
+PY
+)
+nchecks=$(tail -1 <<<"$slow")
+row "embedded suite, \`cutover run\` ($nchecks checks)" "${suite} s" "" "" "< 2 s"
+row "five slowest checks" "$(head -1 <<<"$slow")" "" "" ""
+fi
+
+# 2. selftest: every fault of the catalogue.
+if part selftest; then
+log "selftest"
+nfaults=$("$work/cutover" list --faults 2>/dev/null | grep -c . || true)
+st=$(secs "$work/cutover" selftest)
+row "\`cutover selftest\` ($nfaults faults)" "${st} s" "" "" "< 30 s"
+fi
+
+# 3. DNS: our fake beside BIND 9, same zone, dnsperf over UDP and TCP.
+if ! part dns; then :
+elif install bind9 dnsperf; then
+	log "DNS: dnsperf against the fake and BIND 9 (${DNS_SECONDS}s each, per transport)"
+	zone="$work/example.com.zone"
+	{
+		echo '$ORIGIN example.com.'
+		echo '$TTL 300'
+		echo '@ IN SOA ns1.example.com. hostmaster.example.com. 1 3600 600 86400 300'
+		echo '@ IN NS ns1.example.com.'
+		echo 'ns1 IN A 127.0.0.1'
+		for i in 1 2 3; do echo "ucm$i IN A 127.0.1.$i"; done
+		echo '_cisco-uds._tcp IN SRV 10 50 8443 ucm1.example.com.'
+		echo '_cisco-uds._tcp IN SRV 20 50 8443 ucm2.example.com.'
+		echo '_cisco-uds._tcp IN SRV 30 50 8443 ucm3.example.com.'
+		echo '_cuplogin._tcp IN SRV 10 50 8443 imp1.example.com.'
+		echo 'imp1 IN A 127.0.1.20'
+	} >"$zone"
+	printf '_cisco-uds._tcp.example.com SRV\nucm1.example.com A\n_cuplogin._tcp.example.com SRV\nucm2.example.com AAAA\nnothere.example.com A\n' >"$work/queries"
+	fport=$(free_port)
+	go test -c -o "$work/dnsfake.test" ./harness/dnsfake
+	CUTOVER_BENCH_DNS_ZONE="$zone" CUTOVER_BENCH_DNS_ADDR="127.0.0.1:$fport" \
+		"$work/dnsfake.test" -test.run '^TestServeForBench$' -test.v >"$work/fake.log" 2>&1 &
+	pids+=($!)
+	wait_port "$fport" "${pids[-1]}" "the DNS fake"
+	bport=$(free_port)
+	mkdir -p "$work/bind"
+	cat >"$work/bind/named.conf" <<EOT
+options {
+	directory "$work/bind";
+	pid-file "$work/bind/named.pid";
+	session-keyfile "$work/bind/session.key";
+	listen-on port $bport { 127.0.0.1; };
+	listen-on-v6 { none; };
+	recursion no;
+	dnssec-validation no;
+	allow-query { 127.0.0.1; };
+	minimal-responses yes;
+};
+controls { };
+zone "example.com" { type primary; file "$zone"; };
+EOT
+	named -g -c "$work/bind/named.conf" >"$work/named.log" 2>&1 &
+	pids+=($!)
+	wait_port "$bport" "${pids[-1]}" "BIND"
+	qps() { # qps PORT MODE
+		dnsperf -s 127.0.0.1 -p "$1" -m "$2" -d "$work/queries" -l "$DNS_SECONDS" -c 8 -q 500 2>&1 |
+			awk '/Queries per second:/ {printf "%.0f", $4}'
+	}
+	for mode in udp tcp; do
+		ours=$(qps "$fport" "$mode")
+		bind=$(qps "$bport" "$mode")
+		row "DNS fake, dnsperf over ${mode^^} (queries/s)" "$ours" "BIND $(named -v | awk '{print $2}' | cut -d- -f1): $bind" "$(ratio "$ours" "$bind")" ">= 1.2x"
+	done
+else
+	row "DNS fake vs BIND 9" "not measured" "bind9 or dnsperf could not be installed" "" ">= 1.2x"
+fi
+
+# 4. SIP: our registrar fake beside Kamailio, sipp over UDP, RFC 8898 bearer.
+if ! part sip; then :
+elif install sip-tester kamailio; then
+	log "SIP: sipp against the registrar fake and Kamailio ($SIP_CALLS calls each)"
+	SIPP=$(command -v sipp || echo /usr/bin/sipp)
+	go test -c -o "$work/sipreg.test" ./harness/sipreg
+	ours=$(cd harness/sipreg && CUTOVER_INTEROP_SIPP="$SIPP" CUTOVER_BENCH_SIPP_PEER=fake CUTOVER_BENCH_SIPP_CALLS=$SIP_CALLS \
+		"$work/sipreg.test" -test.run '^TestSippLoad$' -test.v 2>&1 | awk '/^REGISTER\/s/ {print $2}')
+	kport=$(free_port)
+	tok="kam.$(openssl rand -hex 16)"
+	MPATH=$(dirname "$(dpkg -L kamailio | grep -m1 '/modules/sl\.so$')")
+	cat >"$work/kamailio.cfg" <<EOT
+#!KAMAILIO
+debug=1
+log_stderror=yes
+children=$cores
+listen=udp:127.0.0.1:$kport
+auto_aliases=no
+alias="ucm1.example.com"
+mpath="$MPATH/"
+loadmodule "kex.so"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "pv.so"
+loadmodule "textops.so"
+loadmodule "htable.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+modparam("htable", "htable", "tokens=>size=4;")
+modparam("usrloc", "db_mode", 0)
+event_route[htable:mod-init] {
+	\$sht(tokens=>$tok) = "alice";
+}
+request_route {
+	if (!is_present_hf("Authorization") || \$(hdr(Authorization){s.substr,0,7}) != "Bearer ") {
+		append_to_reply("WWW-Authenticate: Bearer realm=\"ucm1.example.com\", scope=\"sip:register\", authz_server=\"https://ucm1.example.com:8443/ssosp/oauth\"\r\n");
+		sl_send_reply("401", "Unauthorized");
+		exit;
+	}
+	\$var(tok) = \$(hdr(Authorization){s.substr,7,0});
+	if (\$sht(tokens=>\$var(tok)) != \$tU) {
+		append_to_reply("WWW-Authenticate: Bearer realm=\"ucm1.example.com\", error=\"invalid_token\"\r\n");
+		sl_send_reply("401", "Unauthorized");
+		exit;
+	}
+	if (!save("location")) { sl_reply_error(); }
+	exit;
+}
+EOT
+	mkdir -p "$work/kam"
+	kamailio -DD -E -f "$work/kamailio.cfg" -Y "$work/kam" >"$work/kamailio.log" 2>&1 &
+	pids+=($!)
+	kam=""
+	for _ in $(seq 100); do
+		grep -q "udp:127.0.0.1:$kport" "$work/kamailio.log" 2>/dev/null && break
+		kill -0 "${pids[-1]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "${pids[-1]}" 2>/dev/null; then
+		kam=$(cd harness/sipreg && CUTOVER_INTEROP_SIPP="$SIPP" CUTOVER_BENCH_SIPP_PEER="127.0.0.1:$kport" CUTOVER_BENCH_SIPP_TOKEN="$tok" \
+			CUTOVER_BENCH_SIPP_CALLS=$SIP_CALLS "$work/sipreg.test" -test.run '^TestSippLoad$' -test.v 2>&1 | awk '/^REGISTER\/s/ {print $2}')
+	fi
+	if [ -n "$ours" ] && [ -n "$kam" ]; then
+		row "SIP registrar fake, sipp over UDP (REGISTER/s)" "$ours" "Kamailio $(kamailio -v | awk 'NR==1 {print $3}'): $kam" "$(ratio "$ours" "$kam")" ">= 1.0x"
+	else
+		row "SIP registrar fake vs Kamailio" "${ours:-failed}" "${kam:-failed}" "" ">= 1.0x"
+	fi
+else
+	row "SIP registrar fake vs Kamailio" "not measured" "sip-tester or kamailio could not be installed" "" ">= 1.0x"
+fi
+
+# 5. XMPP s2s: not measured against Prosody yet (see the README).
+part xmpp && row "s2s fakes vs two Prosody instances (messages/s)" "not measured" "no load client for a Prosody-to-Prosody s2s stream yet" "" ">= 3x"
+
+# 6. Bulk Hybrid Messaging certification.
+if ! part certify; then :
+elif log "certify: 200,000 users" && out=$(bash scripts/bench-certify.sh 2>&1); then
+	line=$(grep 'process wall' <<<"$out" || true)
+	wall=$(sed -n 's/.*process wall \([0-9.]*\)s.*/\1/p' <<<"$line")
+	rss=$(sed -n 's/.*peak RSS \([0-9]*\) MiB.*/\1/p' <<<"$line")
+	ups=$(python3 -c "import sys; print(f'{200000/float(sys.argv[1]):,.0f}')" "${wall:-0}" 2>/dev/null || echo "?")
+	row "certify 200,000 users (users/s, peak RSS)" "$ups users/s, ${wall} s, ${rss} MiB" "" "" "< 10 s, < 300 MiB"
+else
+	row "certify 200,000 users" "failed" "" "" "< 10 s, < 300 MiB"
+	log "$out"
+fi
+
+# 7. Containers.
+if ! part containers; then :
+elif docker info >/dev/null 2>&1; then
+	log "containers (image cold and warm, start)"
+	if out=$(sh scripts/bench-containers.sh 1 2>&1); then
+		cold=$(sed -n 's/^end to end, cold.*: \([0-9.]*\) s/\1/p' <<<"$out")
+		warm=$(sed -n 's/^end to end, warm.*: \([0-9.]*\) s/\1/p' <<<"$out")
+		start=$(awk '/^BenchmarkStart/ {printf "%.1f", $3/1e9}' <<<"$out")
+		row "containers target, end to end (cold image, warm image)" "${cold} s, ${warm} s" "" "" ""
+		row "containers target, start of every fake (image built)" "${start} s" "" "" "< 10 s"
+	else
+		row "containers target" "failed" "" "" "< 10 s"
+		log "$out"
+	fi
+else
+	row "containers target" "not measured" "no Docker engine answers" "" "< 10 s"
+fi
+
+echo
+echo "Measured $(date -u +%Y-%m-%d) on $machine:"
+echo
+echo "| measure | cutover | real server | ratio | goal |"
+echo "|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
