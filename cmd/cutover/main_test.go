@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
+	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -212,40 +215,7 @@ func TestRepeatReportsNoFlakes(t *testing.T) {
 // on a real wire.
 func TestLabModeAgainstFakes(t *testing.T) {
 	dir := t.TempDir()
-	file := filepath.Join(dir, "fakes.yaml")
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"fakes", "--write-target", file}, pw, io.Discard)
-		pw.Close()
-	}()
-	env := map[string]string{}
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		line := sc.Text()
-		if k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "="); ok && strings.HasPrefix(line, "export ") {
-			env[k] = v
-		}
-		if strings.HasPrefix(line, "serving") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, pr)
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("cutover fakes did not stop on cancel")
-		}
-	}()
-	if len(env) == 0 {
-		t.Fatal("cutover fakes printed no password variables")
-	}
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
+	file, env := labFakes(t, dir)
 	full := filepath.Join(dir, "full")
 	code, out, errs := cutover(t, "run", "--target", file, "--report", full)
 	if code != 0 {
@@ -453,6 +423,109 @@ func checkPlanCovers(t *testing.T, file, results string) {
 		}
 		if c.Credentials > 0 && !credentials[c.Host] {
 			t.Errorf("the run sent %d credentials to %s, which the plan does not allow", c.Credentials, c.Host)
+		}
+	}
+}
+
+// labFakes starts `cutover fakes --write-target` with the faults until the
+// test ends, and returns the lab target file it wrote and the password
+// variables it printed, set in the test's environment.
+func labFakes(t *testing.T, dir string, faults ...string) (string, map[string]string) {
+	t.Helper()
+	file := filepath.Join(dir, "fakes.yaml")
+	args := []string{"fakes", "--write-target", file}
+	for _, f := range faults {
+		args = append(args, "--fault", f)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, args, pw, io.Discard)
+		pw.Close()
+	}()
+	env := map[string]string{}
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		if k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "="); ok && strings.HasPrefix(line, "export ") {
+			env[k] = v
+		}
+		if strings.HasPrefix(line, "serving") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("cutover fakes did not stop on cancel")
+		}
+	})
+	if len(env) == 0 {
+		t.Fatal("cutover fakes printed no password variables")
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	return file, env
+}
+
+// TestFaultedLabBundleHoldsNoSecret: a lab-mode run against faulted fakes
+// (passwords refused on Expressway-E, UDS devices open, credentials
+// accepted for anyone) writes a bundle with failures and evidence, and no
+// file of it holds any form of any test user's password: raw, base64 of
+// user:password (the Basic header), base64, URL- and path-escaped.
+func TestFaultedLabBundleHoldsNoSecret(t *testing.T) {
+	dir := t.TempDir()
+	file, env := labFakes(t, dir, "edge-refuses-test-password", "uds-devices-open", "uds-wrong-realm")
+	rep := filepath.Join(dir, "report")
+	code, out, errs := cutover(t, "run", "--target", file, "--report", rep, "--json")
+	if code != 1 {
+		t.Fatalf("faulted lab run: exit %d, want 1\n%s", code, errs)
+	}
+	site, err := target.LoadFile(file, os.LookupEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var forms []string
+	for _, u := range site.Users {
+		if u.Password == "" {
+			continue
+		}
+		forms = append(forms, u.Password,
+			base64.StdEncoding.EncodeToString([]byte(u.Username+":"+u.Password)),
+			base64.StdEncoding.EncodeToString([]byte(u.Password)),
+			base64.RawURLEncoding.EncodeToString([]byte(u.Password)),
+			url.QueryEscape(u.Password), url.PathEscape(u.Password))
+	}
+	if len(forms) == 0 || len(env) == 0 {
+		t.Fatal("no passwords to look for")
+	}
+	files := 0
+	outputs := map[string]string{"stdout": out, "stderr": errs}
+	err = filepath.WalkDir(rep, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files++
+		outputs[path] = string(mustRead(t, path))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 5 || !strings.Contains(outputs[filepath.Join(rep, "results.json")], "DISC-08") {
+		t.Fatalf("the bundle has %d files; want the reports and evidence of the failures", files)
+	}
+	t.Logf("%d files", files)
+	for name, text := range outputs {
+		for _, f := range forms {
+			if strings.Contains(text, f) {
+				t.Errorf("%s holds a form of a password (%d bytes)", name, len(f))
+			}
 		}
 	}
 }
