@@ -28,6 +28,7 @@ var Capabilities = []Capability{
 	{"sip", "SIPO", "SIP OAuth registration"},
 	{"xmpp", "XFED", "XMPP federation"},
 	{"hybrid", "HYB", "Hybrid Messaging"},
+	{"journey", "JRNY", "Journey per identity"},
 }
 
 var pattern = regexp.MustCompile(`^([A-Z][A-Z0-9]*)-([0-9]{2,})$`)

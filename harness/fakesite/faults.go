@@ -36,13 +36,38 @@ type Fault struct {
 // catalogue is every capability's faults, one list per capability file
 // (faults_<capability>.go).
 func catalogue() []Fault {
-	return slices.Concat(
+	return withJourney(slices.Concat(
 		discoveryFaults(),
 		ssoFaults(),
 		sipFaults(),
 		xmppFaults(),
 		hybridFaults(),
-	)
+	))
+}
+
+// JourneyStageChecks are the per-user checks whose paths the journey
+// (JRNY-01) follows, stage by stage, with the same harness code: a fault
+// that fails one of them fails the journey, and one that leaves one of them
+// unable to test leaves the journey so. Selftest holds the journey to what
+// this derives, like every other kill list.
+var JourneyStageChecks = []string{"DISC-17", "DISC-20"}
+
+// JourneyCheck is the journey's check ID.
+const JourneyCheck = "JRNY-01"
+
+func withJourney(faults []Fault) []Fault {
+	hits := func(ids []string) bool {
+		return slices.ContainsFunc(ids, func(id string) bool { return slices.Contains(JourneyStageChecks, id) })
+	}
+	for i := range faults {
+		switch f := &faults[i]; {
+		case hits(f.Kills):
+			f.Kills = append(slices.Clone(f.Kills), JourneyCheck)
+		case hits(f.Errors):
+			f.Errors = append(slices.Clone(f.Errors), JourneyCheck)
+		}
+	}
+	return faults
 }
 
 // Catalogue returns every fault, sorted by name.

@@ -9,6 +9,7 @@ import (
 	"example.com/cutover/steps"
 	"example.com/cutover/steps/disc"
 	"example.com/cutover/steps/hybrid"
+	"example.com/cutover/steps/journey"
 	"example.com/cutover/steps/sip"
 	"example.com/cutover/steps/sso"
 	"example.com/cutover/steps/xmpp"
@@ -25,5 +26,7 @@ func Initializer(t *target.Target, done func(steps.Done)) func(*godog.ScenarioCo
 	sip.Register(r)
 	xmpp.Register(r)
 	hybrid.Register(r)
+	// A test user's day, stage by stage in the order of a cutover.
+	journey.Register(r, disc.JourneyStages()...)
 	return r.Initializer()
 }
