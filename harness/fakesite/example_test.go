@@ -104,7 +104,8 @@ func ExampleStartHost() {
 	outside, err := fakesite.StartHost(ctx, reg, b, "dns-outside", loopback)
 	if err != nil {
 		fmt.Println(err)
-		return
+	_, ok := b.Certs["ucm1.example.com"]
+	fmt.Println("ucm1 has its certificate:", ok, "faults:", b.Plan.Faults)
 	}
 	defer outside.Close()
 	srvs, _, err := dnsclient.New(outside.Addrs[53]).LookupSRV(ctx, "_cisco-uds._tcp.example.com")
@@ -122,7 +123,7 @@ func ExampleStartHost() {
 	_, err = fakesite.StartHost(ctx, reg, b, "ucm2.example.com", loopback)
 	fmt.Println(err)
 	// Output:
-	// credentials: 5 faults: [uds-srv-visible-outside ucm-cert-expired]
+	// ucm1 has its certificate: true faults: [uds-srv-visible-outside ucm-cert-expired]
 	// seen from outside: 10 ucm1.example.com.
 	// seen from outside: 20 ucm2.example.com.
 	// seen from outside: 30 ucm3.example.com.
