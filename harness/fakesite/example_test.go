@@ -98,14 +98,13 @@ func ExampleStartHost() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("credentials:", len(b.Certs), "faults:", b.Plan.Faults)
+	_, ok := b.Certs["ucm1.example.com"]
+	fmt.Println("ucm1 has its certificate:", ok, "faults:", b.Plan.Faults)
 
 	loopback := fakesite.HostOptions{Bind: func(int) string { return "127.0.0.1:0" }}
 	outside, err := fakesite.StartHost(ctx, reg, b, "dns-outside", loopback)
 	if err != nil {
 		fmt.Println(err)
-	_, ok := b.Certs["ucm1.example.com"]
-	fmt.Println("ucm1 has its certificate:", ok, "faults:", b.Plan.Faults)
 	}
 	defer outside.Close()
 	srvs, _, err := dnsclient.New(outside.Addrs[53]).LookupSRV(ctx, "_cisco-uds._tcp.example.com")
