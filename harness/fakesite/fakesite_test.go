@@ -99,6 +99,11 @@ func TestPlanConsistency(t *testing.T) {
 			h, _ := p.Host("ucm1.example.com")
 			h.Services = append(h.Services, &fakesite.Service{Kind: "sbc", Port: 5061})
 		}, `unknown service kind "sbc"`},
+		{"two hosts on one address", func(p *fakesite.Plan) {
+			a, _ := p.Host("ucm1.example.com")
+			b, _ := p.Host("ucm2.example.com")
+			b.Address = a.Address
+		}, "both have address"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := fakesite.Example()

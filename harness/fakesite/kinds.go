@@ -125,11 +125,16 @@ func (r *Registry) transport(s *Service) Transport {
 // of the kind's type, and that the services sharing a port can share it.
 func (r *Registry) check(p *Plan) error {
 	names := map[string]bool{}
+	addrs := map[string]string{}
 	for _, h := range p.Hosts {
 		if names[h.Name] {
 			return fmt.Errorf("%w: host %q twice", ErrPlan, h.Name)
 		}
 		names[h.Name] = true
+		if other, ok := addrs[h.Address]; ok && h.Address != "" {
+			return fmt.Errorf("%w: hosts %s and %s both have address %s (the connect map and the DNS views could not tell them apart)", ErrPlan, other, h.Name, h.Address)
+		}
+		addrs[h.Address] = h.Name
 		if len(h.Zones) == 0 {
 			return fmt.Errorf("%w: host %s is in no zone", ErrPlan, h.Name)
 		}
