@@ -177,7 +177,7 @@ func partnersReachable(ctx context.Context) error {
 			if pr.res != nil && pr.res.Fallback {
 				how = "its own address on 5269 (no SRV: RFC 6120 §3.2.2)"
 			}
-			err = fmt.Errorf("the site's federation host cannot reach %s at %s: %w", pr.partner.Domain, how, pr.err)
+			err = fmt.Errorf("a conforming server (as the org's federation host is) cannot reach %s at %s: %w", pr.partner.Domain, how, pr.err)
 		}
 		f.Subject(ctx, pr.partner.Domain, err)
 	}
