@@ -6,7 +6,9 @@
 # Messages go each way twice: once with SASL EXTERNAL (one CA signs both
 # certificates, s2s_secure_auth = true, our side requires authenticated
 # TLS), once with dialback (certificates from CAs the other side does not
-# trust, s2s_secure_auth = false).
+# trust, s2s_secure_auth = false). Then (xfed) the XFED checks run through
+# the CLI in lab mode with Prosody as example.com's federation host
+# (TestInteropProsodyXFED); ONLY_XFED=1 runs that alone.
 #
 # Usage: scripts/interop-prosody.sh        (as root: it may apt-get install)
 # Installs prosody and lua-unbound when missing (a policy-rc.d keeps the
@@ -172,6 +174,91 @@ EOF
 	log "$mode: PASS"
 }
 
+# --- xfed: the XFED checks through the CLI in lab mode --------------------
+# Prosody is example.com's federation host before the cutover, on
+# $PROSODY_IP:5269 (the port the checks demand); TestInteropProsodyXFED
+# plays the partner example.net on $PARTNER_IP:5269 with its federation test
+# agent, serves both domains from a dnsfake, answers as alice over c2s and
+# runs `cutover run --target <lab target> --tags @xmpp`.
+PROSODY_IP=127.0.77.1
+PARTNER_IP=127.0.77.2
+run_xfed() {
+	local d="$DIR/xfed" ext="$DIR/external"
+	for a in "$PROSODY_IP" "$PARTNER_IP"; do
+		if (exec 3<>"/dev/tcp/$a/5269") 2>/dev/null; then die "xfed: $a:5269 is in use"; fi
+	done
+	mkdir -p "$d/data"
+	cat >"$d/prosody.cfg.lua" <<EOF
+-- written by scripts/interop-prosody.sh (xfed)
+data_path = "$d/data"
+pidfile = "$d/prosody.pid"
+log = { { levels = { min = "debug" }, to = "file", filename = "$d/prosody.log" } }
+interfaces = { "127.0.0.1" }
+local_interfaces = { "127.0.0.1" }
+c2s_interfaces = { "127.0.0.1" }
+s2s_interfaces = { "$PROSODY_IP" }
+c2s_ports = { $C2S_PORT }
+s2s_ports = { 5269 }
+c2s_direct_tls_ports = { }
+s2s_direct_tls_ports = { }
+legacy_ssl_ports = { }
+http_ports = { }
+https_ports = { }
+modules_enabled = { "roster", "saslauth", "tls", "dialback", "disco", "ping" }
+modules_disabled = { "s2s_bidi" }
+authentication = "internal_plain"
+allow_registration = false
+c2s_require_encryption = true
+s2s_require_encryption = true
+s2s_secure_auth = true
+ssl = { cafile = "$ext/ca.pem" }
+unbound = { forward = { "127.0.0.1@$DNS_PORT" }, resolvconf = false, hoststxt = false }
+VirtualHost "example.com"
+	ssl = { certificate = "$ext/prosody.crt", key = "$ext/prosody.key", cafile = "$ext/ca.pem" }
+EOF
+	chown -R prosody:prosody "$d"
+	$SUDO runuser -u prosody -- prosodyctl --config "$d/prosody.cfg.lua" register alice example.com "$PASS" \
+		>"$d/prosodyctl.log" 2>&1 || { cat "$d/prosodyctl.log" >&2; die "xfed: prosodyctl register failed"; }
+	$SUDO runuser -u prosody -- prosody -F --config "$d/prosody.cfg.lua" >"$d/stdout.log" 2>&1 &
+	local runner=$!
+	PIDS+=("$runner")
+	local up=0
+	for _ in $(seq 100); do
+		if ! kill -0 "$runner" 2>/dev/null; then
+			tail -20 "$d/stdout.log" "$d/prosody.log" >&2 || true
+			die "xfed: prosody exited"
+		fi
+		if (exec 3<>"/dev/tcp/$PROSODY_IP/5269") 2>/dev/null && tcp_busy "$C2S_PORT"; then up=1; break; fi
+		sleep 0.2
+	done
+	[ "$up" = 1 ] || die "xfed: prosody does not listen on $PROSODY_IP:5269/$C2S_PORT"
+	for c in $(pgrep -P "$runner" || true); do PIDS+=("$c"); done
+	log "xfed: prosody up on $PROSODY_IP:5269 (pids ${PIDS[*]})"
+	local rc=0
+	CUTOVER_INTEROP_XFED="$DIR" CUTOVER_INTEROP_DNS="127.0.0.1:$DNS_PORT" \
+		CUTOVER_INTEROP_PROSODY_ADDR="$PROSODY_IP" CUTOVER_INTEROP_PARTNER_ADDR="$PARTNER_IP" \
+		CUTOVER_INTEROP_PROSODY_C2S="127.0.0.1:$C2S_PORT" CUTOVER_INTEROP_PASSWORD="$PASS" \
+		go test -count=1 -v -timeout 6m -run '^TestInteropProsodyXFED$' ./harness/xmpps2s >"$d/go-test.log" 2>&1 || rc=$?
+	grep -E 'INTEROP|--- (PASS|FAIL)|want ' "$d/go-test.log" | sed "s/^/  go: /" >&2 || true
+	for pid in "${PIDS[@]}"; do $SUDO kill "$pid" 2>/dev/null || true; done
+	for pid in "${PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	done
+	PIDS=()
+	if [ "$rc" -ne 0 ]; then
+		tail -60 "$d/go-test.log" >&2
+		KEEP=1
+		die "xfed: the XFED checks did not pass against Prosody (logs in $d)"
+	fi
+	log "xfed: PASS"
+}
+
+if [ -n "${ONLY_XFED:-}" ]; then
+	run_xfed
+	log "PASS: the XFED checks through the CLI against Prosody"
+	exit 0
+fi
 if [ -z "${ONLY_DIALBACK:-}" ]; then run_mode external true; fi
 run_mode dialback false
-log "PASS: messages exchanged each way with Prosody, with SASL EXTERNAL and with dialback"
+run_xfed
+log "PASS: messages exchanged each way with Prosody, with SASL EXTERNAL and with dialback; the XFED checks pass through the CLI in lab mode"

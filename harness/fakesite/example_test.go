@@ -45,9 +45,13 @@ func Example() {
 	// ucm3.example.com [inside] [uds:8443]
 	// ucmb1.example.com [inside] [uds:8443]
 	// imp1.example.com [inside] []
-	// expe1.example.com [dmz outside] [edge:8443]
+	// expe1.example.com [dmz outside] [edge:8443 xmpp-s2s:5269]
 	// client-inside [inside dmz] [proxy:3128]
 	// client-outside [outside] [proxy:3128]
+	// fed1.webex.example.net [outside] [xmpp-s2s:5269 xmpp-s2s:5270]
+	// xmpp.example.org [outside] [xmpp-s2s:5269 xfed-agent:8443]
+	// partner.example.org [outside] [xmpp-s2s:5269 xfed-agent:8443]
+	// blocked.example.org [outside] [xmpp-s2s:5269 xfed-agent:8443]
 	// [uds-top2-dead cuplogin-srv-missing]
 	// down: ucm1.example.com
 	// down: ucm2.example.com

@@ -132,7 +132,7 @@ func Plan() (*fakesite.Plan, *fakesite.Registry, error) {
 // beside UDS on ucm1's 8443 listener.
 func AddTo(p *fakesite.Plan) error {
 	p.Hosts = append(p.Hosts, &fakesite.Host{
-		Name: "echo1.example.com", Address: "127.0.3.1", Zones: []string{fakesite.ZoneInside},
+		Name: "echo1.example.com", Address: "127.0.9.1", Zones: []string{fakesite.ZoneInside},
 		Services: []*fakesite.Service{
 			{Kind: KindEcho, Port: 7},
 			{Kind: KindHello, Port: 8443, Settings: &HelloSettings{Greeting: "alone"}},
