@@ -126,17 +126,21 @@ func (d *docker) removeByLabels(ctx context.Context, labels map[string]string, p
 		mu   sync.Mutex
 		errs []error
 	)
+	// Disconnect first, while the containers exist, and one endpoint at a
+	// time: an engine that drops endpoints of one network concurrently
+	// (parallel force removals) can lose count of them, and the network
+	// then never goes, "has active endpoints" with none attached
+	// (moby/moby#42119, seen here on Docker 20.10 under load).
+	for _, c := range cs.Items {
+		if c.NetworkSettings == nil {
+			continue
+		}
+		for name := range c.NetworkSettings.Networks {
+			_, _ = d.cli.NetworkDisconnect(ctx, name, client.NetworkDisconnectOptions{Container: c.ID, Force: true})
+		}
+	}
 	for _, c := range cs.Items {
 		wg.Go(func() {
-			// Disconnect first, while the container exists: an engine that
-			// drops a container's endpoints during a force removal can
-			// leave one behind, and the network then never goes
-			// (moby/moby#42119).
-			if c.NetworkSettings != nil {
-				for name := range c.NetworkSettings.Networks {
-					_, _ = d.cli.NetworkDisconnect(ctx, name, client.NetworkDisconnectOptions{Container: c.ID, Force: true})
-				}
-			}
 			_, err := d.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 			if err != nil && !cerrdefs.IsNotFound(err) {
 				mu.Lock()
