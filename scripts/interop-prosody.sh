@@ -182,8 +182,14 @@ EOF
 # runs `cutover run --target <lab target> --tags @xmpp`.
 PROSODY_IP=127.0.77.1
 PARTNER_IP=127.0.77.2
+# run_xfed [broken]: with "broken", Prosody presents the partner's
+# certificate (example.net) on s2s for example.com, a certificate for
+# another name, and exactly $XFED_BROKEN_FAILS must fail (its c2s keeps the
+# right one, so alice still signs in).
+XFED_BROKEN_FAILS=${XFED_BROKEN_FAILS:-XFED-07,XFED-10}
 run_xfed() {
-	local d="$DIR/xfed" ext="$DIR/external"
+	local d="$DIR/xfed${1:+-$1}" ext="$DIR/external" cert=prosody wantfail=""
+	if [ "${1:-}" = broken ]; then cert=partner wantfail=$XFED_BROKEN_FAILS; fi
 	for a in "$PROSODY_IP" "$PARTNER_IP"; do
 		if (exec 3<>"/dev/tcp/$a/5269") 2>/dev/null; then die "xfed: $a:5269 is in use"; fi
 	done
@@ -215,6 +221,7 @@ ssl = { cafile = "$ext/ca.pem" }
 unbound = { forward = { "127.0.0.1@$DNS_PORT" }, resolvconf = false, hoststxt = false }
 VirtualHost "example.com"
 	ssl = { certificate = "$ext/prosody.crt", key = "$ext/prosody.key", cafile = "$ext/ca.pem" }
+	s2s_ssl = { certificate = "$ext/$cert.crt", key = "$ext/$cert.key", cafile = "$ext/ca.pem" }
 EOF
 	chown -R prosody:prosody "$d"
 	$SUDO runuser -u prosody -- prosodyctl --config "$d/prosody.cfg.lua" register alice example.com "$PASS" \
@@ -238,6 +245,7 @@ EOF
 	CUTOVER_INTEROP_XFED="$DIR" CUTOVER_INTEROP_DNS="127.0.0.1:$DNS_PORT" \
 		CUTOVER_INTEROP_PROSODY_ADDR="$PROSODY_IP" CUTOVER_INTEROP_PARTNER_ADDR="$PARTNER_IP" \
 		CUTOVER_INTEROP_PROSODY_C2S="127.0.0.1:$C2S_PORT" CUTOVER_INTEROP_PASSWORD="$PASS" \
+		CUTOVER_INTEROP_XFED_WANT_FAIL="$wantfail" \
 		go test -count=1 -v -timeout 6m -run '^TestInteropProsodyXFED$' ./harness/xmpps2s >"$d/go-test.log" 2>&1 || rc=$?
 	grep -E 'INTEROP|--- (PASS|FAIL)|want ' "$d/go-test.log" | sed "s/^/  go: /" >&2 || true
 	for pid in "${PIDS[@]}"; do $SUDO kill "$pid" 2>/dev/null || true; done
@@ -250,15 +258,17 @@ EOF
 		KEEP=1
 		die "xfed: the XFED checks did not pass against Prosody (logs in $d)"
 	fi
-	log "xfed: PASS"
+	log "xfed${1:+ ($1)}: PASS${wantfail:+ (failing as they must: $wantfail)}"
 }
 
 if [ -n "${ONLY_XFED:-}" ]; then
 	run_xfed
+	run_xfed broken
 	log "PASS: the XFED checks through the CLI against Prosody"
 	exit 0
 fi
 if [ -z "${ONLY_DIALBACK:-}" ]; then run_mode external true; fi
 run_mode dialback false
 run_xfed
+run_xfed broken
 log "PASS: messages exchanged each way with Prosody, with SASL EXTERNAL and with dialback; the XFED checks pass through the CLI in lab mode"
