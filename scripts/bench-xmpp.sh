@@ -14,27 +14,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 N=${BENCH_XMPP_MESSAGES:-20000}
-log() { printf 'bench-xmpp: %s\n' "$*" >&2; }
+LOG_PREFIX=bench-xmpp
+. scripts/lib.sh
 [ "$(id -u)" -eq 0 ] || { log "run as root (apt-get, runuser)"; exit 2; }
 
-need=()
-command -v prosody >/dev/null 2>&1 || need+=(prosody)
-dpkg -s lua-unbound >/dev/null 2>&1 || need+=(lua-unbound)
-if [ "${#need[@]}" -gt 0 ]; then
-	log "installing ${need[*]}"
-	made=0
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-		chmod +x /usr/sbin/policy-rc.d
-		made=1
-	fi
-	rc=0
-	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; } || rc=$?
-	[ $made -eq 1 ] && rm -f /usr/sbin/policy-rc.d
-	[ $rc -eq 0 ] || { log "cannot install ${need[*]}"; exit 2; }
-fi
-
-tcp_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+install_packages prosody lua-unbound || { log "cannot install prosody and lua-unbound"; exit 2; }
 used=" "
 pick_port() {
 	local p

@@ -39,7 +39,8 @@ if [ $QUICK -eq 1 ]; then
 	XMPP_MESSAGES=2000
 fi
 
-log() { printf 'bench: %s\n' "$*" >&2; }
+LOG_PREFIX=bench
+. scripts/lib.sh
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -52,58 +53,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# install PACKAGE...: apt-get the Debian packages not yet installed.
-install() {
-	local missing=() p created=0
-	for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	if [ "$(id -u)" -ne 0 ]; then
-		log "need root to install ${missing[*]}"
-		return 1
-	fi
-	log "installing ${missing[*]} (Debian packages)"
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-		chmod +x /usr/sbin/policy-rc.d
-		created=1
-	fi
-	local rc=0
-	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } || rc=$?
-	[ $created -eq 1 ] && rm -f /usr/sbin/policy-rc.d
-	return $rc
-}
 
-# free_port: a loopback port free for both UDP and TCP now.
-free_port() {
-	python3 - <<'PY'
-import socket
-for _ in range(100):
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    t.bind(("127.0.0.1", 0))
-    port = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", port))
-    except OSError:
-        t.close()
-        continue
-    u.close(); t.close()
-    print(port)
-    break
-PY
-}
 
-# wait_port PORT PID NAME: until PORT takes TCP connections (20 s at most).
-wait_port() {
-	local deadline=$((SECONDS + 20))
-	until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
-		if ! kill -0 "$2" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
-			log "$3 did not start"
-			return 1
-		fi
-		sleep 0.1
-	done
-}
 
 # secs CMD...: run CMD quietly, print its wall time in seconds.
 secs() {
@@ -156,7 +107,7 @@ fi
 
 # 3. DNS: our fake beside BIND 9, same zone, dnsperf over UDP and TCP.
 if ! part dns; then :
-elif install bind9 dnsperf; then
+elif install_packages bind9 dnsperf; then
 	log "DNS: dnsperf against the fake and BIND 9 (${DNS_SECONDS}s each, per transport)"
 	zone="$work/example.com.zone"
 	{
@@ -214,7 +165,7 @@ fi
 
 # 4. SIP: our registrar fake beside Kamailio, sipp over UDP, RFC 8898 bearer.
 if ! part sip; then :
-elif install sip-tester kamailio; then
+elif install_packages sip-tester kamailio; then
 	log "SIP: sipp against the registrar fake and Kamailio ($SIP_CALLS calls each)"
 	SIPP=$(command -v sipp || echo /usr/bin/sipp)
 	go test -c -o "$work/sipreg.test" ./harness/sipreg

@@ -13,28 +13,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# free_port: a loopback port that is free for both UDP and TCP now. BIND
-# binds with SO_REUSEPORT, so a second server on a taken port would start
-# without error and split the queries with the first: never share.
-free_port() {
-	python3 - <<'PY'
-import socket
-for _ in range(100):
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    t.bind(("127.0.0.1", 0))
-    port = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", port))
-    except OSError:
-        t.close()
-        continue
-    u.close()
-    t.close()
-    print(port)
-    break
-PY
-}
+LOG_PREFIX=lab-bind
+. scripts/lib.sh
 INSIDE_PORT=${LAB_DNS_PORT:-$(free_port)}
 OUTSIDE_PORT=$(free_port)
 if [ -z "$INSIDE_PORT" ] || [ -z "$OUTSIDE_PORT" ] || [ "$INSIDE_PORT" = "$OUTSIDE_PORT" ]; then
@@ -42,12 +22,9 @@ if [ -z "$INSIDE_PORT" ] || [ -z "$OUTSIDE_PORT" ] || [ "$INSIDE_PORT" = "$OUTSI
 	exit 2
 fi
 
-if ! command -v named >/dev/null 2>&1 && [ ! -x /usr/sbin/named ]; then
-	echo "lab-bind: installing bind9 (Debian package)"
-	if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bind9 >/dev/null; }; then
-		echo "lab-bind: cannot install bind9: the lab proof against BIND did not run" >&2
-		exit 2
-	fi
+if ! command -v named >/dev/null 2>&1 && [ ! -x /usr/sbin/named ] && ! install_packages bind9; then
+	log "cannot install bind9: the lab proof against BIND did not run"
+	exit 2
 fi
 NAMED=$(command -v named || echo /usr/sbin/named)
 
