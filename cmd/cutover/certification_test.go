@@ -142,7 +142,7 @@ func TestWaivers(t *testing.T) {
 		"  WAIVED DISC-10  [blocker] ",
 		"(waived: CHG-1234, jane.doe@example.com, until " + future + ")",
 		"waiver DISC-01 removable: DISC-01 passes now: the waiver can be removed",
-		"RESULT: PASS (4 waived, 16 passed of 20 checks)",
+		"RESULT: PASS (4 waived, ", // the passed count grows with the catalogue
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
@@ -187,7 +187,7 @@ func TestWaivers(t *testing.T) {
 func TestShardsMergeToTheUnshardedRun(t *testing.T) {
 	dir := t.TempDir()
 	whole := filepath.Join(dir, "whole")
-	args := []string{"--quiet", "--target", faulted, "--tags", "not @DISC-02"}
+	args := []string{"--quiet", "--target", faulted, "--tags", "@discovery and not @DISC-02"}
 	cutover(t, append([]string{"run", "--report", whole}, args...)...)
 	var shards []string
 	seen := 0
