@@ -44,10 +44,11 @@ func Example() {
 	// ucm2.example.com [inside] [uds:8443]
 	// ucm3.example.com [inside] [uds:8443]
 	// ucmb1.example.com [inside] [uds:8443]
-	// imp1.example.com [inside] []
+	// imp1.example.com [inside] [imp-axl:8443]
 	// expe1.example.com [dmz outside] [edge:8443]
 	// client-inside [inside dmz] [proxy:3128]
 	// client-outside [outside] [proxy:3128]
+	// webexapis.com [dmz outside] [webex:443]
 	// [uds-top2-dead cuplogin-srv-missing]
 	// down: ucm1.example.com
 	// down: ucm2.example.com
@@ -122,7 +123,7 @@ func ExampleStartHost() {
 	_, err = fakesite.StartHost(ctx, reg, b, "ucm2.example.com", loopback)
 	fmt.Println(err)
 	// Output:
-	// credentials: 5 faults: [uds-srv-visible-outside ucm-cert-expired]
+	// credentials: 7 faults: [uds-srv-visible-outside ucm-cert-expired]
 	// seen from outside: 10 ucm1.example.com.
 	// seen from outside: 20 ucm2.example.com.
 	// seen from outside: 30 ucm3.example.com.
