@@ -24,6 +24,34 @@ Feature: Hybrid Messaging between Jabber and the Webex App
     When it reads the IM&P directory over AXL
     Then every migrating user has a Directory URI
 
+  @HYB-03 @blocker
+  Scenario: Jabber text reaches the Webex identity by email and the Webex reply reaches the JID
+    Source: Cisco "Transitioning from Jabber to Webex" deployment guide, §Enable Hybrid Messaging Service; Cisco "Deployment Guide for Hybrid Message Service", §Message flow (JID → Directory URI → Webex email, and back)
+    Remediation: Check the connector's status in Control Hub and on Expressway-C (its XMPP link to the IM&P publisher on TCP 7400 and AXL on 8443, and 443 to Webex), then each user's Directory URI and enablement.
+    Given a client inside the network
+    Then every other migrating user's Jabber message reaches the first migrating user in Webex and the Webex reply reaches their JID
+
+  @HYB-04 @major
+  Scenario: A user whose JID is not their email is still reached both ways
+    Source: Cisco "Transitioning from Jabber to Webex" deployment guide, §Enable Hybrid Messaging Service (the connector maps the JID through the Directory URI, so the JID need not be the email)
+    Remediation: Keep the Directory URI equal to the Webex email for users whose JID differs; a connector that routes to the JID itself needs the Directory URI mapping restored.
+    Given a client inside the network
+    Then every migrating user whose JID is not their email is reached in Webex and their Webex reply reaches the sender's JID
+
+  @HYB-06 @major
+  Scenario: Group chat, rich text and files from Jabber are reported as not bridged
+    Source: Cisco "Deployment Guide for Hybrid Message Service", §Limitations (1:1 plain text only: no group chat, no formatting, no file transfer from Jabber)
+    Remediation: Tell users the limits before the cutover; a connector that drops such messages silently must report them to the sender.
+    Given a client inside the network
+    Then group chat, rich text and a file sent from Jabber are reported to the sender as not bridged
+
+  @HYB-07 @major @serial
+  Scenario: Presence goes one way only, from Webex to Jabber within the poll
+    Source: Cisco "Deployment Guide for Hybrid Message Service", §Presence (Webex presence is polled every 10 minutes, "Available @ Webex"; Jabber presence is not sent to Webex); Webex help article n8gtpu7
+    Remediation: Leave the connector's presence poll at 10 minutes and do not push Jabber presence into Webex; users see each other's Webex state only.
+    Given a client inside the network
+    Then Jabber presence never reaches Webex and Webex activity shows in Jabber within the presence poll
+
   @HYB-08 @blocker
   Scenario: Every migrating user is enabled on both sides
     Source: Cisco "Transitioning from Jabber to Webex" deployment guide, §Enable Hybrid Messaging Service (enable users for IM and Presence in UCM and for Hybrid Message in Control Hub)

@@ -42,7 +42,7 @@ func Example() {
 	_, err = embedded.Start(ctx, fakesite.Options{Faults: []string{"no-such-fault"}})
 	fmt.Println("unknown fault:", errors.Is(err, embedded.ErrUnknownFault))
 	// Output:
-	// embedded+uds-srv-visible-outside embedded users: 2 connect_to: 7
+	// embedded+uds-srv-visible-outside embedded users: 2 connect_to: 10
 	// _cisco-uds from inside: 3 targets, err <nil>
 	// _cisco-uds from outside: 3 targets, err <nil>
 	// ucm1 UDS: 200 OK

@@ -1,6 +1,7 @@
 package fakesite
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -70,12 +71,19 @@ func hybridKinds() []Kind {
 			Handler: func(env *Env, svc *Service) (Handler, error) {
 				a := svc.Settings.(*AXLSettings)
 				acct := env.Plan.Site.Hybrid.AXL
-				dir := hybridDirectory(env, a)
-				return axlHandler{hybrid.AXLHandler(func() []hybrid.User { return dir }, acct.Username, acct.Password, a.Open)}, nil
+				st, err := impOf(env)
+				if err != nil {
+					return nil, err
+				}
+				users := func() []hybrid.User {
+					us, _ := st.mem.Users(context.Background(), env.Now())
+					return us
+				}
+				return axlHandler{hybrid.AXLHandler(users, acct.Username, acct.Password, a.Open)}, nil
 			},
 		},
 		{
-			Name: KindWebex, Transport: TLS, Paths: []string{"/v1/"},
+			Name: KindWebex, Transport: TLS, Paths: []string{"/v1/", webexLinkPath},
 			Settings: func() any { return &WebexSettings{} },
 			Handler: func(env *Env, svc *Service) (Handler, error) {
 				s := svc.Settings.(*WebexSettings)
@@ -87,7 +95,8 @@ func hybridKinds() []Kind {
 					}
 					people = append(people, webex.Person{Email: email, DisplayName: u.Username, Token: u.Hybrid.WebexToken, Hybrid: true})
 				}
-				opts := []webex.Option{webex.WithClock(env.Now), webex.WithPeople(people...)}
+				link := &webexLink{wake: make(chan struct{})}
+				opts := []webex.Option{webex.WithClock(env.Now), webex.WithPeople(people...), webex.WithBridge(link.push)}
 				if s.RejectBearer {
 					opts = append(opts, webex.RejectBearer())
 				}
@@ -95,8 +104,10 @@ func hybridKinds() []Kind {
 				if err != nil {
 					return nil, fmt.Errorf("webex: %w", err)
 				}
-				return wx, nil
+				link.wx = wx
+				return webexMux{wx: wx, link: link}, nil
 			},
 		},
+		c2sKind(), impLinkKind(), connectorKind(),
 	}
 }

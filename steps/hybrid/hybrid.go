@@ -67,6 +67,10 @@ func Register(r *steps.Registry) {
 	r.Step(`^it is within the Hybrid Message scale limits$`, withinScale)
 	r.Step(`^it certifies every user of the user exports the target names$`, certifyExports)
 	r.Step(`^every exported user is routable$`, everyExportedRoutable)
+	r.Step(`^every other migrating user's Jabber message reaches the first migrating user in Webex and the Webex reply reaches their JID$`, routeToFirst)
+	r.Step(`^every migrating user whose JID is not their email is reached in Webex and their Webex reply reaches the sender's JID$`, routeJIDNotEmail)
+	r.Step(`^group chat, rich text and a file sent from Jabber are reported to the sender as not bridged$`, notBridged)
+	r.Step(`^Jabber presence never reaches Webex and Webex activity shows in Jabber within the presence poll$`, presenceOneWay)
 }
 
 // migrating are the scenario's users that migrate.
