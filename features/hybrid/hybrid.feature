@@ -38,6 +38,13 @@ Feature: Hybrid Messaging between Jabber and the Webex App
     Given a client inside the network
     Then every migrating user whose JID is not their email is reached in Webex and their Webex reply reaches the sender's JID
 
+  @HYB-05 @major @serial
+  Scenario: A Directory URI change routes to the new email within 10 minutes
+    Source: Cisco "Deployment Guide for Hybrid Message Service", §Directory URI mapping (the connector reads JIDs and Directory URIs every 10 minutes)
+    Remediation: Keep the connector's directory sync at 10 minutes and its AXL access to the IM&P publisher working, so that an email change in LDAP routes within 10 minutes.
+    Given a client inside the network
+    Then a changed Directory URI routes to the new Webex identity within the connector's sync window
+
   @HYB-06 @major
   Scenario: Group chat, rich text and files from Jabber are reported as not bridged
     Source: Cisco "Deployment Guide for Hybrid Message Service", §Limitations (1:1 plain text only: no group chat, no formatting, no file transfer from Jabber)

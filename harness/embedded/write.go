@@ -40,6 +40,9 @@ func WriteTarget(t *target.Target, path string) (map[string]string, error) {
 	if h := site.Hybrid; h.AXL.PasswordEnv != "" {
 		env[h.AXL.PasswordEnv] = h.AXL.Password
 	}
+	if c := site.Hybrid.EmailChange; c != nil && c.WebexTokenEnv != "" {
+		env[c.WebexTokenEnv] = c.WebexToken
+	}
 	if err := copyExports(&site.Hybrid, filepath.Dir(path)); err != nil {
 		return nil, err
 	}

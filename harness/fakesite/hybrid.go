@@ -79,7 +79,15 @@ func hybridKinds() []Kind {
 					us, _ := st.mem.Users(context.Background(), env.Now())
 					return us
 				}
-				return axlHandler{hybrid.AXLHandler(users, acct.Username, acct.Password, a.Open)}, nil
+				update := func(userid, uri string) error {
+					for _, u := range env.Plan.Site.HybridUsers() {
+						if uid, _, _ := strings.Cut(u.Hybrid.JID, "@"); strings.EqualFold(uid, userid) {
+							return st.mem.SetDirectoryURI(u.Hybrid.JID, uri)
+						}
+					}
+					return hybrid.ErrUnknownUser
+				}
+				return axlHandler{hybrid.AXLHandler(users, update, acct.Username, acct.Password, a.Open)}, nil
 			},
 		},
 		{
@@ -94,6 +102,9 @@ func hybridKinds() []Kind {
 						email = v
 					}
 					people = append(people, webex.Person{Email: email, DisplayName: u.Username, Token: u.Hybrid.WebexToken, Hybrid: true})
+				}
+				if c := env.Plan.Site.Hybrid.EmailChange; c != nil {
+					people = append(people, webex.Person{Email: c.NewEmail, DisplayName: c.NewEmail, Token: c.WebexToken, Hybrid: true})
 				}
 				link := &webexLink{wake: make(chan struct{})}
 				opts := []webex.Option{webex.WithClock(env.Now), webex.WithPeople(people...), webex.WithBridge(link.push)}

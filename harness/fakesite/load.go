@@ -86,6 +86,9 @@ func Load(name string, data []byte, reg *Registry) (*Plan, error) {
 			h.WebexToken = "tok-" + randomSecret()
 		}
 	}
+	if c := p.Site.Hybrid.EmailChange; c != nil {
+		c.WebexToken = "tok-" + randomSecret()
+	}
 	if p.Site.Hybrid.AXL.Username != "" {
 		p.Site.Hybrid.AXL.Password = randomSecret()
 	}

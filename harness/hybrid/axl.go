@@ -88,10 +88,49 @@ func ListUsers(ctx context.Context, hc *http.Client, base, user, password, domai
 	return users, resp.StatusCode, raw, nil
 }
 
-// AXLHandler serves listUser for the users dir returns, to the account
+const axlUpdateUser = `<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns="http://www.cisco.com/AXL/API/14.0">
+<soapenv:Body><ns:updateUser><userid>%s</userid><directoryUri>%s</directoryUri></ns:updateUser></soapenv:Body></soapenv:Envelope>`
+
+func xmlText(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+// UpdateDirectoryURI sets userid's Directory URI over AXL (updateUser), as
+// user with password. Only a target that names an email change calls it.
+func UpdateDirectoryURI(ctx context.Context, hc *http.Client, base, user, password, userid, uri string) (int, error) {
+	body := fmt.Sprintf(axlUpdateUser, xmlText(userid), xmlText(uri))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(base, "/")+AXLPath, strings.NewReader(body))
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrAXL, err)
+	}
+	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+	req.Header.Set("SOAPAction", `"CUCM:DB ver=14.0 updateUser"`)
+	req.SetBasicAuth(user, password)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("%w: updateUser %s: %w", ErrAXL, base, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, fmt.Errorf("%w: updateUser %s: status %d", ErrAXL, base, resp.StatusCode)
+	}
+	return resp.StatusCode, nil
+}
+
+type axlUpdate struct {
+	UserID       string `xml:"Body>updateUser>userid"`
+	DirectoryURI string `xml:"Body>updateUser>directoryUri"`
+}
+
+// AXLHandler serves listUser for the users dir returns, and updateUser of
+// a Directory URI through update (nil: refused), to the account
 // user/password (Basic); open serves anyone (a fault). Other requests are
 // SOAP faults.
-func AXLHandler(dir func() []User, user, password string, open bool) http.Handler {
+func AXLHandler(dir func() []User, update func(userid, uri string) error, user, password string, open bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, p, ok := r.BasicAuth()
 		if !open && (!ok || u != user || p != password || user == "") {
@@ -101,6 +140,15 @@ func AXLHandler(dir func() []User, user, password string, open bool) http.Handle
 		}
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		if r.Method == http.MethodPost && bytes.Contains(body, []byte("updateUser")) && update != nil {
+			var u axlUpdate
+			if err := xml.Unmarshal(body, &u); err == nil && u.UserID != "" {
+				if err := update(u.UserID, strings.TrimSpace(u.DirectoryURI)); err == nil {
+					fmt.Fprint(w, `<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><ns:updateUserResponse xmlns:ns="http://www.cisco.com/AXL/API/14.0"><return>{00000000-0000-0000-0000-000000000000}</return></ns:updateUserResponse></soapenv:Body></soapenv:Envelope>`)
+					return
+				}
+			}
+		}
 		if r.Method != http.MethodPost || !bytes.Contains(body, []byte("listUser")) {
 			w.WriteHeader(http.StatusInternalServerError)
 			fmt.Fprint(w, `<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>soapenv:Client</faultcode><faultstring>only listUser is served</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>`)

@@ -121,7 +121,7 @@ func TestComponentLink(t *testing.T) {
 
 func TestAXLListUsers(t *testing.T) {
 	dir := []hybrid.User{{UserID: "alice", DirectoryURI: "alice@example.com", Enabled: true}, {UserID: "b&smith", DirectoryURI: "", Enabled: false}}
-	srv := httptest.NewTLSServer(hybrid.AXLHandler(func() []hybrid.User { return dir }, "axl", "pw", false))
+	srv := httptest.NewTLSServer(hybrid.AXLHandler(func() []hybrid.User { return dir }, nil, "axl", "pw", false))
 	defer srv.Close()
 	users, status, _, err := hybrid.ListUsers(context.Background(), srv.Client(), srv.URL, "axl", "pw", "Example.com")
 	if err != nil || status != 200 || len(users) != 2 {

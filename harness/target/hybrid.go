@@ -29,6 +29,10 @@ type Hybrid struct {
 	// the target file.
 	Exports HybridExports `yaml:"exports,omitempty"`
 
+	// EmailChange, when set, lets HYB-05 change a test user's Directory
+	// URI over AXL (the AXL user needs write access) and change it back.
+	EmailChange *HybridEmailChange `yaml:"email_change,omitempty"`
+
 	// FS, when set, is where export names are read from instead of the
 	// target file's directory (the example site's embedded fixtures).
 	FS fs.FS `yaml:"-" json:"-"`
@@ -67,6 +71,18 @@ type HybridConnector struct {
 	IMPClusters []string `yaml:"imp_clusters"`
 	// Users it carries.
 	Users int `yaml:"users"`
+}
+
+// HybridEmailChange is the Directory URI change HYB-05 makes.
+type HybridEmailChange struct {
+	// User is the test user (username) whose Directory URI changes.
+	User string `yaml:"user"`
+	// NewEmail is a second Webex identity the change routes to.
+	NewEmail string `yaml:"new_email"`
+	// WebexTokenEnv names the variable holding a token of NewEmail.
+	WebexTokenEnv string `yaml:"webex_token_env,omitempty"`
+	// WebexToken is read from WebexTokenEnv (the fakes make one).
+	WebexToken string `yaml:"-"`
 }
 
 // HybridExports name the user exports of the bulk check.
@@ -192,6 +208,19 @@ func (x *Hybrid) validate(v *validator) {
 		for j, n := range c.IMPClusters {
 			v.domain(fmt.Sprintf("%s.imp_clusters[%d]", p, j), n, true)
 		}
+	}
+	if c := x.EmailChange; c != nil {
+		found := false
+		for _, u := range s.HybridUsers() {
+			found = found || u.Username == c.User
+		}
+		if !found {
+			v.fail("hybrid.email_change.user", "no migrating test user %q (a user with a hybrid block)", c.User)
+		}
+		if _, d, ok := strings.Cut(c.NewEmail, "@"); !ok || d == "" {
+			v.fail("hybrid.email_change.new_email", "want an address like alice.new@example.com, got %q", c.NewEmail)
+		}
+		c.WebexToken = v.secret("hybrid.email_change.webex_token_env", c.WebexTokenEnv, c.WebexToken)
 	}
 	e := &x.Exports
 	if e.DefaultDomain == "" {

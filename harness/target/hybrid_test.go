@@ -95,6 +95,7 @@ func TestLoadHybridErrors(t *testing.T) {
 	p = hybridTarget(t, strings.Replace(`hybrid:
   axl: {password_env: NOPE}
   connectors: [{name: "", nodes: 0, imp_clusters: ["192.0.2.1"], users: -1}]
+  email_change: {user: carol, new_email: nobody}
   exports:
     ucm: [{file: exports/missing.csv, cluster: ucm-z}]
     control_hub: exports/hub.csv
@@ -115,6 +116,9 @@ func TestLoadHybridErrors(t *testing.T) {
 		`users[0].hybrid.jid: want a bare JID`,
 		`users[0].hybrid.webex_email: want an address`,
 		"users[0].hybrid.webex_token_env: required",
+		`hybrid.email_change.user: no migrating test user "carol"`,
+		`hybrid.email_change.new_email: want an address`,
+		"hybrid.email_change.webex_token_env: required",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)

@@ -51,6 +51,9 @@ func Register(r *steps.Registry) {
 		for _, u := range t.Site.HybridUsers() {
 			t.AddSecret(u.Hybrid.WebexToken)
 		}
+		if c := t.Site.Hybrid.EmailChange; c != nil {
+			t.AddSecret(c.WebexToken)
+		}
 	}
 	r.Before(func(ctx context.Context) context.Context { return context.WithValue(ctx, stateKey{}, &state{}) })
 	r.Step(`^it reads the IM&P directory over AXL$`, readDirectory)
@@ -69,6 +72,7 @@ func Register(r *steps.Registry) {
 	r.Step(`^every exported user is routable$`, everyExportedRoutable)
 	r.Step(`^every other migrating user's Jabber message reaches the first migrating user in Webex and the Webex reply reaches their JID$`, routeToFirst)
 	r.Step(`^every migrating user whose JID is not their email is reached in Webex and their Webex reply reaches the sender's JID$`, routeJIDNotEmail)
+	r.Step(`^a changed Directory URI routes to the new Webex identity within the connector's sync window$`, emailChange)
 	r.Step(`^group chat, rich text and a file sent from Jabber are reported to the sender as not bridged$`, notBridged)
 	r.Step(`^Jabber presence never reaches Webex and Webex activity shows in Jabber within the presence poll$`, presenceOneWay)
 }
