@@ -190,7 +190,7 @@ func TestWaivers(t *testing.T) {
 func TestShardsMergeToTheUnshardedRun(t *testing.T) {
 	dir := t.TempDir()
 	whole := filepath.Join(dir, "whole")
-	args := []string{"--quiet", "--target", faulted, "--tags", "not @DISC-02"}
+	args := []string{"--quiet", "--target", faulted, "--tags", "@discovery and not @DISC-02"}
 	cutover(t, append([]string{"run", "--report", whole}, args...)...)
 	n := len(readRun(t, whole).Checks)
 	var shards []string

@@ -3,6 +3,7 @@ package embedded
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,18 @@ func WriteTarget(t *target.Target, path string) (map[string]string, error) {
 	env := map[string]string{}
 	for _, u := range site.Users {
 		env[u.PasswordEnv] = u.Password
+		if u.Hybrid != nil {
+			env[u.Hybrid.WebexTokenEnv] = u.Hybrid.WebexToken
+		}
+	}
+	if h := site.Hybrid; h.AXL.PasswordEnv != "" {
+		env[h.AXL.PasswordEnv] = h.AXL.Password
+	}
+	if c := site.Hybrid.EmailChange; c != nil && c.WebexTokenEnv != "" {
+		env[c.WebexTokenEnv] = c.WebexToken
+	}
+	if err := copyExports(&site.Hybrid, filepath.Dir(path)); err != nil {
+		return nil, err
 	}
 	var b bytes.Buffer
 	b.WriteString("# cutover target file written by `cutover fakes`: the embedded fakes as a lab site.\n")
@@ -45,4 +58,38 @@ func WriteTarget(t *target.Target, path string) (map[string]string, error) {
 		return nil, fmt.Errorf("embedded: write target: %w", err)
 	}
 	return env, nil
+}
+
+// copyExports writes the user exports the site names beside the target
+// file, under the same relative names.
+func copyExports(h *target.Hybrid, dir string) error {
+	names := []string{}
+	for _, e := range h.Exports.UCM {
+		names = append(names, e.File)
+	}
+	if h.Exports.ControlHub != "" {
+		names = append(names, h.Exports.ControlHub)
+	}
+	for _, n := range names {
+		if filepath.IsAbs(n) || strings.Contains(n, "..") {
+			continue
+		}
+		r, err := h.OpenExport(n)
+		if err != nil {
+			return fmt.Errorf("embedded: export %s: %w", n, err)
+		}
+		b, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			return fmt.Errorf("embedded: export %s: %w", n, err)
+		}
+		p := filepath.Join(dir, n)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("embedded: export %s: %w", n, err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return fmt.Errorf("embedded: export %s: %w", n, err)
+		}
+	}
+	return nil
 }

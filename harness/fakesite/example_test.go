@@ -44,7 +44,7 @@ func Example() {
 	// ucm2.example.com [inside] [uds:8443]
 	// ucm3.example.com [inside] [uds:8443]
 	// ucmb1.example.com [inside] [uds:8443]
-	// imp1.example.com [inside] []
+	// imp1.example.com [inside] [imp-axl:8443 imp-c2s:5222 imp-connector-link:7400]
 	// expe1.example.com [dmz outside] [edge:8443 xmpp-s2s:5269]
 	// client-inside [inside dmz] [proxy:3128]
 	// client-outside [outside] [proxy:3128]
@@ -52,6 +52,8 @@ func Example() {
 	// xmpp.example.org [outside] [xmpp-s2s:5269 xfed-agent:8443]
 	// partner.example.org [outside] [xmpp-s2s:5269 xfed-agent:8443]
 	// blocked.example.org [outside] [xmpp-s2s:5269 xfed-agent:8443]
+	// webexapis.com [dmz outside] [webex:443]
+	// expc1.example.com [inside dmz] [hybrid-connector:9443]
 	// [uds-top2-dead cuplogin-srv-missing]
 	// down: ucm1.example.com
 	// down: ucm2.example.com

@@ -127,13 +127,15 @@ func discoveryFaults() []Fault {
 				d.DropEvery = 1
 				return nil
 			}), dnsTimeout: 300 * time.Millisecond},
-		{Name: "dns-inside-slow", Errors: []string{"DISC-01", "DISC-05", "DISC-06", "DISC-07", "DISC-08", "DISC-11", "DISC-12", "DISC-14", "DISC-15", "DISC-16", "DISC-20"},
+		{Name: "dns-inside-slow", Errors: []string{"DISC-01", "DISC-05", "DISC-06", "DISC-07", "DISC-08", "DISC-11", "DISC-12", "DISC-14", "DISC-15", "DISC-16", "DISC-20",
+			"HYB-01", "HYB-02", "HYB-03", "HYB-04", "HYB-05", "HYB-06", "HYB-07", "HYB-08", "HYB-10", "HYB-12", "HYB-16"},
 			Description: "the inside resolver answers only after the suite's timeout (a congested or distant resolver): every inside check could not test, none fails (timeout 300 ms here)",
 			apply: inView(ZoneInside, func(d *DNSSettings) error {
 				d.Delay = target.Duration(time.Second)
 				return nil
 			}), dnsTimeout: 300 * time.Millisecond},
-		{Name: "dns-inside-garbage", Kills: []string{"DISC-01", "DISC-05", "DISC-06", "DISC-07", "DISC-08", "DISC-11", "DISC-12", "DISC-14", "DISC-15", "DISC-16", "DISC-20"},
+		{Name: "dns-inside-garbage", Kills: []string{"DISC-01", "DISC-05", "DISC-06", "DISC-07", "DISC-08", "DISC-11", "DISC-12", "DISC-14", "DISC-15", "DISC-16", "DISC-20",
+			"HYB-01", "HYB-02", "HYB-03", "HYB-04", "HYB-05", "HYB-06", "HYB-07", "HYB-08", "HYB-10", "HYB-12", "HYB-16"},
 			Description: "the inside resolver answers every query with bytes that are not DNS (a broken middlebox on port 53)",
 			apply:       inView(ZoneInside, func(d *DNSSettings) error { d.Garbage = true; return nil })},
 		{Name: "edge-refuses-test-password", Errors: []string{"DISC-09", "DISC-17", "DISC-19"},

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 
 	"gopkg.in/yaml.v3"
 
@@ -81,6 +82,18 @@ func Load(name string, data []byte, reg *Registry) (*Plan, error) {
 	}
 	for i := range p.Site.Users {
 		p.Site.Users[i].Password = randomSecret()
+		if h := p.Site.Users[i].Hybrid; h != nil {
+			h.WebexToken = "tok-" + randomSecret()
+		}
+	}
+	if c := p.Site.Hybrid.EmailChange; c != nil {
+		c.WebexToken = "tok-" + randomSecret()
+	}
+	if p.Site.Hybrid.AXL.Username != "" {
+		p.Site.Hybrid.AXL.Password = randomSecret()
+	}
+	if name == fixtures.ExampleSiteName {
+		p.Site.Hybrid.FS = exampleFiles()
 	}
 	return p, nil
 }
@@ -90,4 +103,13 @@ func randomSecret() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b) // never fails on Linux (crypto/rand)
 	return "pw-" + hex.EncodeToString(b)
+}
+
+// exampleFiles are the files beside the example site (its user exports).
+func exampleFiles() fs.FS {
+	sub, err := fs.Sub(fixtures.Sites, "sites")
+	if err != nil {
+		panic(err) // a constant, valid path
+	}
+	return sub
 }

@@ -32,7 +32,16 @@ type MemoryIMP struct {
 	inbox    map[string][]Message
 	presence map[string]string
 	sent     []Message
-	conn     *Connector
+	conn     Bridge
+	notify   func(jid string, m Message)
+}
+
+// Bridge is what IM&P hands Jabber traffic to: the connector in-process
+// (*Connector), or its XMPP link (TCP 7400) on a site.
+type Bridge interface {
+	FromJabber(ctx context.Context, m Message) (Event, error)
+	Presence(ctx context.Context, jid string) (Presence, error)
+	JabberPresence(ctx context.Context, jid, show string) error
 }
 
 type version struct {
@@ -66,8 +75,26 @@ func NewMemoryIMP(clock func() time.Time, users ...User) (*MemoryIMP, error) {
 
 // Attach makes IM&P hand messages and presence to c.
 func (m *MemoryIMP) Attach(c *Connector) {
+	if c == nil {
+		m.AttachBridge(nil)
+		return
+	}
+	m.AttachBridge(c)
+}
+
+// AttachBridge makes IM&P hand messages and presence to b (nil: none).
+func (m *MemoryIMP) AttachBridge(b Bridge) {
 	m.mu.Lock()
-	m.conn = c
+	m.conn = b
+	m.mu.Unlock()
+}
+
+// OnDeliver sets f to be told of every message that lands in an inbox (a
+// c2s session pushes it to its client). f runs under the IM&P's lock: it
+// must not block nor call m.
+func (m *MemoryIMP) OnDeliver(f func(jid string, msg Message)) {
+	m.mu.Lock()
+	m.notify = f
 	m.mu.Unlock()
 }
 
@@ -138,6 +165,9 @@ func (m *MemoryIMP) appendLocked(jid string, msg Message) {
 	m.inbox[k] = append(m.inbox[k], msg)
 	if len(m.inbox[k]) > maxInbox {
 		m.inbox[k] = m.inbox[k][1:]
+	}
+	if m.notify != nil {
+		m.notify(k, msg)
 	}
 }
 
