@@ -33,7 +33,7 @@ type SSO struct {
 	// access tokens to expire (SSO-05, SSO-13: the token lifetime plus a
 	// minute). Default 0: those checks are not applicable on a real site;
 	// on the fakes the site clock moves instead.
-	WaitForExpiry Duration `yaml:"wait_for_expiry,omitempty"`
+	WaitForExpiry Duration `yaml:"wait_for_expiry,omitempty" json:",omitempty"`
 	// Admin is the UCM application administrator for the revoke API
 	// (SSO-06). Empty: the revoke check is not applicable.
 	Admin SSOAdmin `yaml:"admin,omitempty"`
@@ -118,9 +118,6 @@ func (x *SSO) validate(v *validator) {
 		default:
 			v.domain(f.path, u.Hostname(), true)
 		}
-	}
-	if x.WaitForExpiry < 0 {
-		v.fail("sso.wait_for_expiry", "must not be negative, got %v", x.WaitForExpiry.D())
 	}
 	switch x.Login.Username {
 	case "", "username", "email":
