@@ -81,6 +81,6 @@ func ExampleWriteTarget() {
 	}
 	fmt.Println(lab.Name, lab.Kind, lab.TLS.CAFile, "rps", lab.Limits.RPS, "trusted roots:", lab.Roots != nil)
 	// Output:
-	// environment: 6 variables
+	// environment: 7 variables
 	// embedded fakes (lab mode) lab lab.ca.pem rps 1000 trusted roots: true
 }

@@ -139,6 +139,15 @@ func udsKind() Kind {
 			if u.WrongHomeCluster != "" {
 				opts = append(opts, ucm.WrongHomeCluster(u.WrongHomeCluster))
 			}
+			// UDS accepts the access tokens of the host's UCM OAuth server
+			// (the sso capability's oauth service), if it has one.
+			node, err := oauthNode(env)
+			if err != nil {
+				return nil, err
+			}
+			if node != nil {
+				opts = append(opts, ucm.WithTokenValidator(node.UDSValidator()))
+			}
 			return ucm.New(opts...)
 		},
 	}
@@ -155,6 +164,9 @@ type EdgeSettings struct {
 	OmitServices   []string `yaml:"omit_services,omitempty" json:"omit_services,omitempty"`
 	PaddedPathOnly bool     `yaml:"padded_path_only,omitempty" json:"padded_path_only,omitempty"`
 	Status         int      `yaml:"status,omitempty" json:"status,omitempty"`
+	// OAuthRefreshOff turns "Authorize by OAuth token with refresh" Off:
+	// UCM access tokens are refused (the sso capability).
+	OAuthRefreshOff bool `yaml:"oauth_refresh_off,omitempty" json:"oauth_refresh_off,omitempty"`
 }
 
 func edgeKind() Kind {
@@ -212,6 +224,17 @@ func edgeKind() Kind {
 			}
 			if e.Status != 0 {
 				opts = append(opts, expressway.WithStatus("/", e.Status))
+			}
+			// Bearer: the UCM clusters' access tokens (the sso capability).
+			validate, err := ucmTokenValidator(env)
+			if err != nil {
+				return nil, err
+			}
+			if validate != nil {
+				opts = append(opts, expressway.WithTokenValidator(validate))
+			}
+			if e.OAuthRefreshOff {
+				opts = append(opts, expressway.OAuthRefreshOff())
 			}
 			return expressway.New(opts...)
 		},

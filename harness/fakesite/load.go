@@ -95,6 +95,9 @@ func Load(name string, data []byte, reg *Registry) (*Plan, error) {
 	if name == fixtures.ExampleSiteName {
 		p.Site.Hybrid.FS = exampleFiles()
 	}
+	if p.Site.SSO.Admin.Username != "" {
+		p.Site.SSO.Admin.Password = randomSecret()
+	}
 	return p, nil
 }
 

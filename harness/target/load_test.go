@@ -56,6 +56,9 @@ func TestLoadExample(t *testing.T) {
 	if s.Discovery.Budget.D().Seconds() != 20 || s.Discovery.TopN != 2 || s.Limits.RPS != 5 {
 		t.Errorf("discovery/limits not as written: %+v %+v", s.Discovery, s.Limits)
 	}
+	if s.SSO.IdP != "https://adfs.example.com" || s.IdPLogin(s.Users[0]) != "alice@example.com" || s.SSO.App().ID == "" {
+		t.Errorf("sso section not as written: %+v", s.SSO)
+	}
 	if got := s.Line("users[1].email"); got == 0 {
 		t.Errorf("no line recorded for users[1].email")
 	}
@@ -66,6 +69,15 @@ func TestLoadErrors(t *testing.T) {
 	base, err := os.ReadFile(labExample(t))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// lineOf is the line of the fixture that holds sub, so that a line
+	// added above does not move every expectation below it.
+	lineOf := func(sub string) int {
+		i := strings.Index(string(base), sub)
+		if i < 0 {
+			t.Fatalf("the fixture has no %q", sub)
+		}
+		return strings.Count(string(base[:i]), "\n") + 1
 	}
 	for _, tc := range []struct {
 		name        string
@@ -110,6 +122,24 @@ func TestLoadErrors(t *testing.T) {
 		{name: "faults on a lab site", edit: func(s string) string {
 			return s + "fakes:\n  faults: [dns-tcp-refused]\n"
 		}, wantLine: -1, wantField: "fakes.faults", wantMessage: "only to kind: embedded or kind: containers"},
+		{name: "sso idp not https", edit: func(s string) string {
+			return strings.Replace(s, "idp: https://adfs.example.com", "idp: http://adfs.example.com", 1)
+		}, wantLine: lineOf("idp: https://adfs.example.com"), wantField: "sso.idp", wantMessage: "want an https URL"},
+		{name: "sso metadata an IP", edit: func(s string) string {
+			return strings.Replace(s, "metadata: https://adfs.example.com/", "metadata: https://192.0.2.7/", 1)
+		}, wantLine: lineOf("metadata: https://adfs.example.com/"), wantField: "sso.metadata", wantMessage: "want a host name"},
+		{name: "sso login username", edit: func(s string) string {
+			return strings.Replace(s, "username: email}", "username: upn}", 1)
+		}, wantLine: lineOf("  login: {"), wantField: "sso.login.username", wantMessage: `got "upn"`},
+		{name: "sso unknown key", edit: func(s string) string {
+			return strings.Replace(s, "  login: {", "  logon: x\n  login: {", 1)
+		}, wantLine: lineOf("  login: {"), wantField: "sso.logon", wantMessage: "unknown key"},
+		{name: "sso admin without password_env", edit: func(s string) string {
+			return strings.Replace(s, "  # admin: {username: ccmadmin, password_env: CUTOVER_UCM_ADMIN_PASSWORD}", "  admin: {username: ccmadmin}", 1)
+		}, wantLine: lineOf("  # admin: {"), wantField: "sso.admin.password_env", wantMessage: "required"},
+		{name: "sso admin password not set", edit: func(s string) string {
+			return strings.Replace(s, "  # admin: {", "  admin: {", 1)
+		}, wantLine: lineOf("  # admin: {"), wantField: "sso.admin.password_env", wantMessage: "CUTOVER_UCM_ADMIN_PASSWORD is not set"},
 		{name: "not yaml", edit: func(string) string { return "name: [unclosed\n" }, wantLine: 1, wantField: "(syntax)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
