@@ -40,7 +40,7 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"unknown key in settings", "        settings:\n          view: inside\n", "        settings:\n          view: inside\n          no_tpc: true\n",
 			`example.yaml:{no_tpc}: field hosts[0].services[0].settings.no_tpc: unknown key in DNSSettings`},
-		{"unknown kind", "services: [{kind: uds, port: 8443}]", "services: [{kind: udss, port: 8443}]",
+		{"unknown kind", "services: [{kind: uds, port: 8443}", "services: [{kind: udss, port: 8443}",
 			`field hosts[2].services[0].kind: unknown service kind "udss"`},
 		{"settings for a kind without", "{kind: uds, port: 8443}", "{kind: uds, port: 8443, settings: {view: x}}",
 			`settings.view: unknown key in UDSSettings`},
