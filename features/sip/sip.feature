@@ -1,0 +1,61 @@
+@sip
+Feature: SIP OAuth registration
+  The Webex App has no CAPF: its softphone devices (CSF, BOT, TCT, TAB)
+  register securely with SIP OAuth. It reads the device's configuration
+  file to learn that SIP OAuth is on and which ports to use, REGISTERs over
+  TLS on the node's SIP OAuth port (from Expressway-C over mutual TLS on
+  the MRA OAuth port), is challenged with 407 Bearer realm "ccmsipline" and
+  answers with the user's UCM access token. Nodes, ports, users, devices
+  and device types come from the target; protocol constants are written
+  here.
+
+  @SIPO-01 @blocker
+  Scenario: Every UCM node challenges a REGISTER without credentials with UCM's Bearer 407
+    Source: Cisco TN215572 "Jabber and SIP OAuth Mode", §Call Flow (REGISTER, 407 Proxy Authentication Required, Proxy-Authenticate: Bearer realm="ccmsipline"); RFC 8898 §2.2
+    Remediation: Enable SIP OAuth on the cluster (utils sipOAuth-mode enable on the publisher, then restart Cisco CallManager on every node) so that the SIP OAuth port of every node challenges with Bearer realm "ccmsipline"; never register without credentials there.
+    Given a client inside the network
+    When it sends REGISTER without credentials to the SIP OAuth port of every UCM node
+    Then every node answers 407 with Proxy-Authenticate Bearer realm "ccmsipline"
+
+  @SIPO-03 @major
+  Scenario: No softphone device's security profile lacks OAuth
+    Source: Cisco TN215572 "Jabber and SIP OAuth Mode", §Troubleshoot, Scenario 1 (403 Forbidden, Warning: 399 "SIP OAuth Registration port Mismatch")
+    Remediation: Check "Enable OAuth Authentication" in the SIP phone security profile of every CSF, BOT, TCT and TAB device and reset the devices; a profile without it gets 403 port mismatch on the OAuth port.
+    Given a client inside the network
+    When every test user's devices send REGISTER without credentials to the SIP OAuth port of their home cluster
+    Then no device is answered 403 "SIP OAuth Registration port Mismatch"
+
+  @SIPO-05 @blocker
+  Scenario: Device configuration turns SIP OAuth on with both ports, and the ports listen on every node
+    Source: Cisco TN215572 "Jabber and SIP OAuth Mode", §Overall Architecture (sipOAuthMode, sipOAuthPort 5090, sipMRAOAuthPort 5091 in the device configuration file; ports per node)
+    Remediation: Enable cluster SIP OAuth mode, set the SIP OAuth ports of every node (System > Cisco Unified CM: SIP Phone OAuth Port, SIP Mobile and Remote Access Port) to the values the clients are given, and restart Cisco CallManager so that they listen.
+    Given a client inside the network
+    When it fetches the configuration file of every test user's first device from the user's home cluster
+    Then every configuration has sipOAuthMode 1 and the target's OAuth ports for every node
+    And the SIP OAuth port and the MRA OAuth port listen on every UCM node
+
+  @SIPO-06 @major
+  Scenario: The MRA OAuth port takes Expressway-C's certificate and refuses an unknown signer
+    Source: Cisco TN215572 "Jabber and SIP OAuth Mode", §Troubleshoot, Scenario 3 (mutual TLS on 5091 fails with Unknown CA when a signer is missing); §Verify Expressway-C SAN Entries
+    Remediation: Upload the CA that signed Expressway-C's certificate to tomcat-trust on every UCM node (and UCM's to Expressway-C), keep Expressway-C's name in its certificate, and trust no other signer on the MRA OAuth port.
+    Given a client inside the network
+    When Expressway-C connects with its client certificate to the MRA OAuth port of every UCM node
+    Then every node completes mutual TLS and challenges REGISTER with 407
+    When a client with a certificate from an unknown CA connects to the MRA OAuth port of every UCM node
+    Then every node refuses it before any SIP answer
+
+  @SIPO-07 @major
+  Scenario: Every test user has a device for every platform in scope, configured on UCM
+    Source: Cisco "Transitioning from Jabber to Webex" deployment guide, Table 4 (CSF: Windows and Mac; BOT: Android phone; TCT: iPhone; TAB: Android tablet and iPad)
+    Remediation: Create a CSF, BOT, TCT or TAB device for every platform each user runs, owned by the user, with an OAuth-enabled SIP profile; list them under the user's devices in the target.
+    Given a client inside the network
+    When it fetches the configuration file of every device of every test user from the user's home cluster
+    Then every test user has a device of every device type in scope, each with a configuration file
+
+  @SIPO-08 @major
+  Scenario: A standard registrar challenges with RFC 8898 Bearer naming a trusted authorization server
+    Source: RFC 8898 §2.1.1 (the client follows only a trusted authz_server), §2.2 (401 WWW-Authenticate: Bearer), §4 (realm, scope, authz_server)
+    Remediation: Configure the registrar's Bearer challenge with realm, scope and the authz_server URL of the site's authorization server, and list that URL in the clients' trusted servers.
+    Given a client inside the network
+    When it sends REGISTER without credentials to the RFC 8898 registrar
+    Then the registrar answers 401 with a Bearer challenge naming realm, scope and a trusted authz_server
