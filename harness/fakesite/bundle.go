@@ -49,12 +49,12 @@ func NewBundle(p *Plan, reg *Registry) (*Bundle, error) {
 	}
 	b := &Bundle{Plan: p, CAPEM: ca.CertPEM, RoguePEM: rogue.CertPEM, Certs: map[string]PEMPair{}}
 	now := clock.New(p.ClockOffset).Now()
-	issue := func(name string, spec CertSpec) error {
+	issue := func(name string, spec CertSpec, extra ...pki.LeafOption) error {
 		issuer := ca
 		if spec.Issuer == IssuerRogue {
 			issuer = rogue
 		}
-		opts := []pki.LeafOption{pki.WithDNSNames(spec.Names...), pki.WithSRVNames(spec.SRVNames...)}
+		opts := append([]pki.LeafOption{pki.WithDNSNames(spec.Names...), pki.WithSRVNames(spec.SRVNames...)}, extra...)
 		switch spec.Validity {
 		case ValidityExpired:
 			opts = append(opts, pki.WithValidity(now.Add(-48*time.Hour), now.Add(-24*time.Hour)))
@@ -87,7 +87,12 @@ func NewBundle(p *Plan, reg *Registry) (*Bundle, error) {
 		}
 	}
 	for _, k := range p.Keys {
-		if err := issue(k.Name, k.Cert); err != nil {
+		var extra []pki.LeafOption
+		if k.Purpose == PurposeSAMLSigning || k.Purpose == PurposeJWTSigning {
+			// XML signatures (RSA-SHA256) and UCM's RS256 tokens are RSA.
+			extra = append(extra, pki.WithRSAKey(2048))
+		}
+		if err := issue(k.Name, k.Cert, extra...); err != nil {
 			return nil, err
 		}
 	}

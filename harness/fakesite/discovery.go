@@ -139,6 +139,15 @@ func udsKind() Kind {
 			if u.WrongHomeCluster != "" {
 				opts = append(opts, ucm.WrongHomeCluster(u.WrongHomeCluster))
 			}
+			// UDS accepts the access tokens of the host's UCM OAuth server
+			// (the sso capability's oauth service), if it has one.
+			node, err := oauthNode(env)
+			if err != nil {
+				return nil, err
+			}
+			if node != nil {
+				opts = append(opts, ucm.WithTokenValidator(node.UDSValidator()))
+			}
 			return ucm.New(opts...)
 		},
 	}

@@ -40,14 +40,16 @@ func Example() {
 	// Output:
 	// dns-inside [inside dmz] [dns:53]
 	// dns-outside [outside] [dns:53]
-	// ucm1.example.com [inside] [uds:8443 sip-oauth:5090 sip-mra:5091 devcfg:6970]
-	// ucm2.example.com [inside] [uds:8443 sip-oauth:5090 sip-mra:5091 devcfg:6970]
-	// ucm3.example.com [inside] [uds:8443 sip-oauth:5090 sip-mra:5091 devcfg:6970]
-	// ucmb1.example.com [inside] [uds:8443 sip-oauth:5090 sip-mra:5091 devcfg:6970]
+	// ucm1.example.com [inside] [uds:8443 oauth:8443 sip-oauth:5090 sip-mra:5091 devcfg:6970]
+	// ucm2.example.com [inside] [uds:8443 oauth:8443 sip-oauth:5090 sip-mra:5091 devcfg:6970]
+	// ucm3.example.com [inside] [uds:8443 oauth:8443 sip-oauth:5090 sip-mra:5091 devcfg:6970]
+	// ucmb1.example.com [inside] [uds:8443 oauth:8443 sip-oauth:5090 sip-mra:5091 devcfg:6970]
 	// imp1.example.com [inside] []
 	// expe1.example.com [dmz outside] [edge:8443]
 	// client-inside [inside dmz] [proxy:3128]
 	// client-outside [outside] [proxy:3128]
+	// idp.example.com [inside outside] [idp:443]
+	// idbroker.example.com [inside outside] [webex-id:443]
 	// registrar.example.com [inside] [sip-rfc8898:5061]
 	// [uds-top2-dead cuplogin-srv-missing]
 	// down: ucm1.example.com
@@ -123,7 +125,7 @@ func ExampleStartHost() {
 	_, err = fakesite.StartHost(ctx, reg, b, "ucm2.example.com", loopback)
 	fmt.Println(err)
 	// Output:
-	// credentials: 9 faults: [uds-srv-visible-outside ucm-cert-expired]
+	// credentials: 12 faults: [uds-srv-visible-outside ucm-cert-expired]
 	// seen from outside: 10 ucm1.example.com.
 	// seen from outside: 20 ucm2.example.com.
 	// seen from outside: 30 ucm3.example.com.

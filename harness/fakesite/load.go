@@ -82,6 +82,9 @@ func Load(name string, data []byte, reg *Registry) (*Plan, error) {
 	for i := range p.Site.Users {
 		p.Site.Users[i].Password = randomSecret()
 	}
+	if p.Site.SSO.Admin.Username != "" {
+		p.Site.SSO.Admin.Password = randomSecret()
+	}
 	return p, nil
 }
 

@@ -2,7 +2,7 @@ package fakesite_test
 
 import (
 	"context"
-	"crypto/ecdsa"
+	"crypto/rsa"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -28,7 +28,7 @@ func mint(t *testing.T, b *fakesite.Bundle, cluster, user string, exp time.Time)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: c.PrivateKey.(*ecdsa.PrivateKey)}, nil)
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: c.PrivateKey.(*rsa.PrivateKey)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -545,7 +545,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	}
 	counts := map[string]int{}
 	if !s.cfg.ignoreRevoke {
-		counts = s.cluster.revoke(user, q.Get("client_id"))
+		counts = s.cluster.revoke(user, q.Get("client_id"), s.cfg.clock())
 	}
 	out.RevokedTokens.Status = "success"
 	for c, n := range counts {

@@ -1,6 +1,8 @@
 package oauth
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -69,12 +71,12 @@ func TestValidator(t *testing.T) {
 		}, nil},
 		{"revoked", nil, func(t *testing.T, s *Server, _ *clock) string {
 			tok := mint(t, s, "alice", "access")
-			s.cluster.revoke("alice", "")
+			s.cluster.revoke("alice", "", time.Time{})
 			return tok
 		}, ErrRevoked},
 		{"revocation ignored (fault)", []Option{IgnoreRevocation()}, func(t *testing.T, s *Server, _ *clock) string {
 			tok := mint(t, s, "alice", "access")
-			s.cluster.revoke("alice", "")
+			s.cluster.revoke("alice", "", time.Time{})
 			return tok
 		}, nil},
 		{"keys regenerated", nil, func(t *testing.T, s *Server, _ *clock) string {
@@ -299,4 +301,53 @@ func between(s, a, b string) string {
 	_, rest, _ := strings.Cut(s, a)
 	v, _, _ := strings.Cut(rest, b)
 	return v
+}
+
+// Nodes that hold the same key in different processes (one container
+// each) accept each other's tokens; a revocation is the node's own.
+func TestClusterWithKey(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := func() (*Server, *clock) {
+		cl, err := NewClusterWithKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return newTestServer(t, WithCluster(cl))
+	}
+	a, ck := node()
+	b, _ := node()
+	b.cfg.clock = ck.now
+	other, _ := newTestServer(t)
+	tok := mint(t, a, "alice", "access")
+	for _, enc := range []bool{false, true} {
+		a.cfg.encrypt = enc
+		tok := mint(t, a, "alice", "access")
+		if u, err := b.Validator()(tok, ck.now()); u != "alice" || err != nil {
+			t.Errorf("encrypted=%v: node b: %q %v, want alice", enc, u, err)
+		}
+	}
+	if _, err := other.Validator()(tok, ck.now()); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("a cluster of another key: %v, want ErrBadSignature", err)
+	}
+	ck.advance(time.Second)
+	w := call(b, "POST", "https://ucm2.example.com:8443"+RevokePath+"?user_id=alice", nil, "ccmadmin", "pw-admin-1")
+	if w.Code != 200 {
+		t.Fatalf("revoke at b: %d %s", w.Code, w.Body)
+	}
+	if _, err := b.Validator()(tok, ck.now()); !errors.Is(err, ErrRevoked) {
+		t.Errorf("node b after its revoke: %v, want ErrRevoked", err)
+	}
+	if u, err := a.Validator()(tok, ck.now()); u != "alice" || err != nil {
+		t.Errorf("node a after b's revoke: %q %v, want alice (revocation is per node)", u, err)
+	}
+	ck.advance(time.Second)
+	if u, err := b.Validator()(mint(t, a, "alice", "access"), ck.now()); u != "alice" || err != nil {
+		t.Errorf("node b, token issued after its revoke: %q %v, want alice", u, err)
+	}
+	if _, err := NewClusterWithKey(nil); err == nil {
+		t.Error("NewClusterWithKey(nil): want an error")
+	}
 }

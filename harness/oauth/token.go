@@ -3,6 +3,8 @@ package oauth
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -72,6 +74,13 @@ type Cluster struct {
 	sign   *rsa.PrivateKey
 	enc    *rsa.PrivateKey
 	issued map[string]*issued // jti
+
+	// shared: the key came from outside (NewClusterWithKey), so other
+	// nodes holding it mint tokens this node has no record of; revokedAt
+	// keeps this node's revocations by user (lower case) and client ("":
+	// every client) for those.
+	shared    bool
+	revokedAt map[[2]string]time.Time
 }
 
 type issued struct {
@@ -86,6 +95,29 @@ func NewCluster() (*Cluster, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// NewClusterWithKey makes a cluster on key, the cluster-wide key every
+// node of one UCM cluster holds: nodes that do not share a process (one
+// container each) validate each other's tokens because they hold the same
+// key. Such a cluster accepts any token of its key, its own or another
+// node's; revocation (and its record of issued tokens) is this node's
+// alone. The key also encrypts (EncryptTokens), so encrypted tokens cross
+// nodes too. The key ID is derived from the public key: the same on every
+// node.
+func NewClusterWithKey(key *rsa.PrivateKey) (*Cluster, error) {
+	if key == nil {
+		return nil, fmt.Errorf("oauth: keys: no key")
+	}
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("oauth: keys: %w", err)
+	}
+	sum := sha256.Sum256(der)
+	return &Cluster{
+		gen: 1, kid: "ucm-oauth-1-" + hex.EncodeToString(sum[:4]), sign: key, enc: key,
+		issued: map[string]*issued{}, shared: true, revokedAt: map[[2]string]time.Time{},
+	}, nil
 }
 
 // RegenerateKeys replaces the keys, as "Regenerate keys" on UCM does:
@@ -169,9 +201,12 @@ func (c *Cluster) mint(cl Claims, encrypt bool) (string, error) {
 
 // revoke marks the user's tokens (for one client, if given) and returns
 // how many per client.
-func (c *Cluster) revoke(user, client string) map[string]int {
+func (c *Cluster) revoke(user, client string, now time.Time) map[string]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.shared {
+		c.revokedAt[[2]string{strings.ToLower(user), client}] = now
+	}
 	out := map[string]int{}
 	for _, t := range c.issued {
 		if strings.EqualFold(t.user, user) && (client == "" || t.client == client) && !t.revoked {
@@ -250,14 +285,30 @@ func (c *Cluster) check(tok string, now time.Time, o checkOpts) (Claims, error) 
 	}
 	c.mu.Lock()
 	rec := c.issued[cl.ID]
+	foreignRevoked := rec == nil && c.shared && c.revokedLocked(cl)
 	c.mu.Unlock()
-	if rec == nil {
+	if rec == nil && !c.shared {
 		return cl, fmt.Errorf("%w: token %s was not issued by this cluster", ErrBadSignature, clip(cl.ID))
 	}
-	if rec.revoked && !o.ignoreRevoked {
+	if (foreignRevoked || rec != nil && rec.revoked) && !o.ignoreRevoked {
 		return cl, fmt.Errorf("%w: tokens of %s revoked", ErrRevoked, cl.Subject)
 	}
 	return cl, nil
+}
+
+// revokedLocked reports whether a token of another node was issued no
+// later than a revocation of its user (and client) here.
+func (c *Cluster) revokedLocked(cl Claims) bool {
+	if cl.IssuedAt == nil {
+		return true
+	}
+	iat := cl.IssuedAt.Time()
+	for _, client := range []string{"", cl.ClientID} {
+		if at, ok := c.revokedAt[[2]string{strings.ToLower(cl.Subject), client}]; ok && !iat.After(at) {
+			return true
+		}
+	}
+	return false
 }
 
 func headerKid(t *jwt.JSONWebToken) string {

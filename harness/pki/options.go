@@ -13,6 +13,7 @@ type leafConfig struct {
 	ips                 []net.IP
 	srv                 []string
 	notBefore, notAfter time.Time
+	rsaBits             int
 }
 
 func defaultLeafConfig() leafConfig {
@@ -41,4 +42,11 @@ func WithSRVNames(names ...string) LeafOption {
 // certificate.
 func WithValidity(notBefore, notAfter time.Time) LeafOption {
 	return func(c *leafConfig) { c.notBefore, c.notAfter = notBefore, notAfter }
+}
+
+// WithRSAKey gives the leaf an RSA key of bits instead of the default ECDSA
+// P-256 one: signing keys whose users speak RSA only (SAML's RSA-SHA256,
+// RS256 JWTs).
+func WithRSAKey(bits int) LeafOption {
+	return func(c *leafConfig) { c.rsaBits = bits }
 }

@@ -11,6 +11,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -104,7 +105,13 @@ func (ca *CA) Issue(commonName string, opts ...LeafOption) (tls.Certificate, err
 	if !cfg.notAfter.After(cfg.notBefore) {
 		return tls.Certificate{}, fmt.Errorf("pki: issue %s: notAfter %v not after notBefore %v", commonName, cfg.notAfter, cfg.notBefore)
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	var key crypto.Signer
+	var err error
+	if cfg.rsaBits > 0 {
+		key, err = rsa.GenerateKey(rand.Reader, cfg.rsaBits)
+	} else {
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	}
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("pki: issue %s: %w", commonName, err)
 	}

@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"crypto/rsa"
 	"crypto/x509"
 	"errors"
 	"net"
@@ -244,4 +245,21 @@ func FuzzSRVNames(f *testing.F) {
 			t.Fatalf("roundtrip %q: got %q, %v", names, again, err)
 		}
 	})
+}
+
+func TestIssueRSAKey(t *testing.T) {
+	ca, err := NewCA("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ca.Issue("signer", WithRSAKey(2048))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, ok := c.PrivateKey.(*rsa.PrivateKey); !ok || k.N.BitLen() != 2048 {
+		t.Fatalf("WithRSAKey(2048): key %T, want a 2048-bit *rsa.PrivateKey", c.PrivateKey)
+	}
+	if _, ok := c.Leaf.PublicKey.(*rsa.PublicKey); !ok {
+		t.Fatalf("leaf public key %T, want RSA", c.Leaf.PublicKey)
+	}
 }
