@@ -17,6 +17,14 @@ Feature: SIP OAuth registration
     When it sends REGISTER without credentials to the SIP OAuth port of every UCM node
     Then every node answers 407 with Proxy-Authenticate Bearer realm "ccmsipline"
 
+  @SIPO-02 @blocker
+  Scenario: Every softphone device of every test user registers with the user's UCM access token
+    Source: Cisco TN215572 "Jabber and SIP OAuth Mode", §Call Flow (Proxy-Authorization: Bearer token, 200 OK with the device's Contact: +u.sip!devicename.ccm.cisco.com); "Transitioning from Jabber to Webex" deployment guide, Table 4 (device types)
+    Remediation: Give every node of the cluster the cluster's OAuth keys (regenerate them on the publisher, they replicate) with its time in sync, enable OAuth in each device's security profile, and make the users the owners of their CSF, BOT, TCT and TAB devices.
+    Given a client inside the network
+    When every test user's devices register on the SIP OAuth port of their home cluster with the user's UCM access token
+    Then every device is answered 200 listing its contact with the device's name, and unregisters
+
   @SIPO-03 @major
   Scenario: No softphone device's security profile lacks OAuth
     Source: Cisco TN215572 "Jabber and SIP OAuth Mode", §Troubleshoot, Scenario 1 (403 Forbidden, Warning: 399 "SIP OAuth Registration port Mismatch")
@@ -59,3 +67,23 @@ Feature: SIP OAuth registration
     Given a client inside the network
     When it sends REGISTER without credentials to the RFC 8898 registrar
     Then the registrar answers 401 with a Bearer challenge naming realm, scope and a trusted authz_server
+
+  @SIPO-04 @major @serial
+  Scenario: A tampered or expired access token never registers
+    Source: RFC 8898 §2.2 (the registrar validates the token); RFC 6750 §3.1 (invalid_token: expired, revoked, malformed or invalid); Cisco TN215572 "Jabber and SIP OAuth Mode", §Call Flow
+    Remediation: Make the SIP OAuth ports verify every token's signature with the cluster's current keys and its expiry against a clock kept by NTP; a registrar that takes a bad token lets anyone register as the user.
+    Given a client inside the network
+    When every test user's first device registers with a tampered copy of the user's access token
+    Then no tampered token is answered 200
+    When the users' access tokens have expired
+    And every test user's first device registers with the user's expired access token
+    Then no expired token is answered 200
+
+  @SIPO-09 @minor
+  Scenario: UCM's registrar reads both forms of Bearer credentials
+    Source: Cisco TN215572 "Jabber and SIP OAuth Mode", §Call Flow (Proxy-Authorization: Bearer token="…"); RFC 6750 §2.1 (Authorization: Bearer b64token); RFC 8898 §2.2
+    Remediation: Run a UCM release whose SIP OAuth port accepts both Bearer token="…" and the RFC 6750 form, or keep every client on the form the registrar reads.
+    Given a client inside the network
+    When every test user's first device registers with the token in the UCM form
+    And every test user's first device registers with the token in the RFC 6750 form
+    Then every registration in both forms is answered 200

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
@@ -54,6 +55,9 @@ type SIPOAuthSettings struct {
 	SkipChallenge bool `yaml:"skip_challenge,omitempty" json:"skip_challenge,omitempty"`
 	// OnlyDigest challenges with Digest only.
 	OnlyDigest bool `yaml:"only_digest,omitempty" json:"only_digest,omitempty"`
+	// OnlyUCMCredentials answers 400 to Bearer credentials without
+	// token="…" (the RFC 6750 form).
+	OnlyUCMCredentials bool `yaml:"only_ucm_credentials,omitempty" json:"only_ucm_credentials,omitempty"`
 }
 
 // SIPMRASettings is the node's MRA OAuth port (the same registrar as its
@@ -270,7 +274,24 @@ func ucmRegistrarOptions(env *Env, n *sipNode) ([]sipreg.Option, error) {
 	if s.OnlyDigest {
 		opts = append(opts, sipreg.OfferOnlyDigest())
 	}
+	if s.OnlyUCMCredentials {
+		opts = append(opts, sipreg.OnRegister(onlyUCMCredentials))
+	}
 	return opts, nil
+}
+
+// onlyUCMCredentials refuses Bearer credentials in the RFC 6750 form
+// (Bearer <token>), as a parser that knows only UCM's token="…" would.
+func onlyUCMCredentials(req *sip.Request) *sip.Response {
+	for _, name := range []string{"Proxy-Authorization", "Authorization"} {
+		for _, h := range req.GetHeaders(name) {
+			v := strings.ToLower(strings.TrimSpace(h.Value()))
+			if strings.HasPrefix(v, "bearer ") && !strings.Contains(v, "token=") {
+				return sip.NewResponseFromRequest(req, 400, "Bad Request", nil)
+			}
+		}
+	}
+	return nil
 }
 
 // JWTKeyName is the bundle name of a UCM cluster's token signing key

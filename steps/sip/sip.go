@@ -44,6 +44,7 @@ type sipState struct {
 	regs    []regResult
 	rogue   []regResult
 	configs []cfgResult
+	tok     *tokens
 }
 
 func state(ctx context.Context) *sipState {
@@ -179,6 +180,8 @@ func reason(r regResult) string {
 	switch {
 	case r.err != nil:
 		return r.err.Error()
+	case r.res != nil && r.res.Registered:
+		return r.res.Reason
 	case r.res != nil && r.res.Challenge != nil:
 		return fmt.Sprintf("challenged %d (%s)", r.res.Challenge.Status, r.res.Challenge.Header)
 	case r.res != nil:
@@ -186,5 +189,3 @@ func reason(r regResult) string {
 	}
 	return "no result"
 }
-
-func registerTokenSteps(*steps.Registry) {}
