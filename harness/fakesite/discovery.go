@@ -164,6 +164,9 @@ type EdgeSettings struct {
 	OmitServices   []string `yaml:"omit_services,omitempty" json:"omit_services,omitempty"`
 	PaddedPathOnly bool     `yaml:"padded_path_only,omitempty" json:"padded_path_only,omitempty"`
 	Status         int      `yaml:"status,omitempty" json:"status,omitempty"`
+	// OAuthRefreshOff turns "Authorize by OAuth token with refresh" Off:
+	// UCM access tokens are refused (the sso capability).
+	OAuthRefreshOff bool `yaml:"oauth_refresh_off,omitempty" json:"oauth_refresh_off,omitempty"`
 }
 
 func edgeKind() Kind {
@@ -221,6 +224,17 @@ func edgeKind() Kind {
 			}
 			if e.Status != 0 {
 				opts = append(opts, expressway.WithStatus("/", e.Status))
+			}
+			// Bearer: the UCM clusters' access tokens (the sso capability).
+			validate, err := ucmTokenValidator(env)
+			if err != nil {
+				return nil, err
+			}
+			if validate != nil {
+				opts = append(opts, expressway.WithTokenValidator(validate))
+			}
+			if e.OAuthRefreshOff {
+				opts = append(opts, expressway.OAuthRefreshOff())
 			}
 			return expressway.New(opts...)
 		},

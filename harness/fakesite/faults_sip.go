@@ -98,8 +98,8 @@ func dropService(host, kind string) func(*Plan) error {
 // inside DNS resolves the UCM nodes for the softphone as for UDS; the
 // nodes present their Tomcat certificate on the SIP OAuth and MRA ports
 // (Cisco TN215572); a node that is down serves no SIP either. Where the
-// user's sign-in to the home publisher fails, the checks that need a
-// token could not test.
+// user's sign-in to the home publisher (or at the IdP) fails, the checks
+// that need a token could not test.
 func sipAlso() map[string]Also {
 	onUCM3 := []string{"SIPO-01", "SIPO-02", "SIPO-03", "SIPO-05", "SIPO-06"}
 	tokenless := []string{"SIPO-01", "SIPO-03", "SIPO-05", "SIPO-06", "SIPO-07", "SIPO-08"}
@@ -111,5 +111,10 @@ func sipAlso() map[string]Also {
 		"ucm-cert-untrusted": {Kills: onUCM3},
 		"uds-node-dead":      {Kills: onUCM3},
 		"uds-top2-dead":      {Kills: []string{"SIPO-01", "SIPO-03", "SIPO-05", "SIPO-06", "SIPO-07"}, Errors: withToken},
+		// A sign-in that fails at the IdP leaves no token to register with.
+		"idp-clock-skew":            {Errors: withToken},
+		"idp-refuses-test-password": {Errors: withToken},
+		"idp-wrong-audience":        {Errors: withToken},
+		"idp-wrong-name-id":         {Errors: withToken},
 	}
 }

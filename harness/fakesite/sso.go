@@ -38,6 +38,9 @@ type IdPSettings struct {
 	SignedByOtherKey bool `yaml:"signed_by_other_key,omitempty" json:"signed_by_other_key,omitempty"`
 	WrongNameID      bool `yaml:"wrong_name_id,omitempty" json:"wrong_name_id,omitempty"`
 	NoSessionReuse   bool `yaml:"no_session_reuse,omitempty" json:"no_session_reuse,omitempty"`
+	// RefuseUsers refuses the test users' own passwords (the IdP knows
+	// other ones).
+	RefuseUsers bool `yaml:"refuse_users,omitempty" json:"refuse_users,omitempty"`
 	// ClockSkew shifts every time in the IdP's responses.
 	ClockSkew target.Duration `yaml:"clock_skew,omitempty" json:"clock_skew,omitempty"`
 	// Status answers the paths under each prefix with the status code.
@@ -172,7 +175,11 @@ func idpKind() Kind {
 			}
 			opts := []idp.Option{idp.WithBaseURL(base), idp.WithSigningKey(*sk), idp.WithClock(env.Now)}
 			for _, u := range env.Plan.Site.Users {
-				opts = append(opts, idp.WithUsers(idp.User{Username: env.Plan.Site.IdPLogin(u), Email: u.Email, Password: u.Password}))
+				pw := u.Password
+				if set.RefuseUsers {
+					pw = "not-" + pw
+				}
+				opts = append(opts, idp.WithUsers(idp.User{Username: env.Plan.Site.IdPLogin(u), Email: u.Email, Password: pw}))
 			}
 			for _, hs := range env.Plan.Services(KindOAuth) {
 				o := hs.Service.Settings.(*OAuthSettings)
@@ -333,6 +340,64 @@ func orDefault(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// clusterKey names the jwt-signing key of cluster cl: the setting of its
+// publisher's oauth service, else "<cluster>/jwt-signing"; "" when the
+// publisher has no oauth service.
+func (p *Plan) clusterKey(cl target.Cluster) string {
+	h, err := p.Host(cl.Publisher())
+	if err != nil {
+		return ""
+	}
+	for _, s := range h.Services {
+		if o, ok := s.Settings.(*OAuthSettings); ok && s.Kind == KindOAuth {
+			if o.Key != "" {
+				return o.Key
+			}
+			return cl.Name + "/" + PurposeJWTSigning
+		}
+	}
+	return ""
+}
+
+// ucmTokenValidator accepts the access tokens of every UCM cluster of the
+// plan, by the clusters' keys (what Expressway-C learns from UCM); nil
+// when no cluster runs OAuth.
+func ucmTokenValidator(env *Env) (oauth.ValidatorFunc, error) {
+	var vs []oauth.ValidatorFunc
+	for _, cl := range env.Plan.Site.UCM {
+		name := env.Plan.clusterKey(cl)
+		if name == "" {
+			continue
+		}
+		key, _, err := rsaCredential(env, name)
+		if err != nil {
+			return nil, err
+		}
+		c, err := oauth.NewClusterWithKey(key)
+		if err != nil {
+			return nil, err
+		}
+		s, err := oauth.New(oauth.WithCluster(c), oauth.SSODisabled(), oauth.WithClock(env.Now))
+		if err != nil {
+			return nil, err
+		}
+		vs = append(vs, s.Validator())
+	}
+	if len(vs) == 0 {
+		return nil, nil
+	}
+	return func(tok string, now time.Time) (string, error) {
+		var err error
+		for _, v := range vs {
+			var user string
+			if user, err = v(tok, now); err == nil {
+				return user, nil
+			}
+		}
+		return "", err
+	}, nil
 }
 
 func oauthKind() Kind {

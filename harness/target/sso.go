@@ -14,6 +14,10 @@ type SSO struct {
 	// (https://idp.example.com): its login pages start with it, and the
 	// test users' passwords go only there. Required for the SSO checks.
 	IdP string `yaml:"idp,omitempty"`
+	// Metadata is the URL of the IdP's SAML metadata
+	// (https://idp.example.com/idp/metadata). Empty: the metadata checks
+	// are not applicable.
+	Metadata string `yaml:"metadata,omitempty"`
 	// Login names the IdP login form's fields.
 	Login SSOLogin `yaml:"login,omitempty"`
 	// Webex is the URL that starts a Webex sign-in for an email
@@ -83,7 +87,7 @@ func (u User) idpName(mode string) string {
 
 func (x *SSO) hosts() []string {
 	var out []string
-	for _, raw := range []string{x.IdP, x.Webex} {
+	for _, raw := range []string{x.IdP, x.Metadata, x.Webex} {
 		if u, err := url.Parse(raw); err == nil && u.Hostname() != "" {
 			out = append(out, strings.ToLower(u.Hostname()))
 		}
@@ -94,7 +98,7 @@ func (x *SSO) hosts() []string {
 func (x *SSO) domains() []string { return nil }
 
 func (x *SSO) validate(v *validator) {
-	for _, f := range []struct{ path, raw string }{{"sso.idp", x.IdP}, {"sso.webex", x.Webex}} {
+	for _, f := range []struct{ path, raw string }{{"sso.idp", x.IdP}, {"sso.metadata", x.Metadata}, {"sso.webex", x.Webex}} {
 		if f.raw == "" {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"sync"
 
+	"example.com/cutover/harness/idp"
 	"example.com/cutover/harness/target"
 	"example.com/cutover/steps"
 )
@@ -19,6 +20,11 @@ type stateKey struct{}
 type ssoState struct {
 	mu       sync.Mutex
 	journeys map[string]*journey
+	// runs are the scenario's users (see runs).
+	runs []*userRun
+	// metadata is the IdP metadata fetched, md its parse.
+	metadata []byte
+	md       idp.Metadata
 }
 
 func state(ctx context.Context) *ssoState {
@@ -58,4 +64,30 @@ func Register(r *steps.Registry) {
 	r.Before(func(ctx context.Context) context.Context {
 		return context.WithValue(ctx, stateKey{}, &ssoState{})
 	})
+	r.Step(`^every test user signs in to Webex$`, signInWebex)
+	r.Step(`^every test user signs in to UCM( in the same browser)?$`, func(ctx context.Context, _ string) (context.Context, error) { return signInUCM(ctx) })
+	r.Step(`^every Webex sign-in showed one credential prompt, at the IdP$`, webexOnePrompt)
+	r.Step(`^no UCM sign-in showed a credential prompt$`, noUCMPrompt)
+	r.Step(`^every test user holds a UCM access token$`, holdsToken)
+	r.Step(`^both sign-ins went to the IdP the target names and UCM showed no login form of its own$`, sameIdP)
+	r.Step(`^every sign-in used the code grant and returned a refresh token$`, codeGrant)
+	r.Step(`^every test user asks Expressway-E for get_edge_config with the access token$`, edgeWithToken)
+	r.Step(`^Expressway-E accepted every access token$`, edgeAccepted)
+	r.Step(`^every test user refreshes the access token$`, refreshAll)
+	r.Step(`^every refresh returned a new access token without a browser$`, refreshedWithoutBrowser)
+	r.Step(`^every access token is a JWT of 3 \(signed\) or 5 \(encrypted\) parts$`, tokensAreJWT)
+	r.Step(`^UDS accepts every test user's access token$`, udsAccepts)
+	r.Step(`^every access token lives between (\d+) and (\d+) minutes$`, accessLifetimes)
+	r.Step(`^every refresh token lives between (\d+) and (\d+) days$`, refreshLifetimes)
+	r.Step(`^it fetches the IdP metadata$`, fetchMetadata)
+	r.Step(`^the metadata names an SSO service and a signing certificate$`, metadataComplete)
+	r.Step(`^every signing certificate is valid for at least 30 more days$`, certsValid)
+	r.Step(`^every assertion posted to UCM verifies against the IdP metadata for UCM's entity ID and ACS$`, assertionsValid)
+	r.Step(`^every assertion's NameID is the user's email or its uid attribute the username$`, nameIDMaps)
+	r.Step(`^every node of the user's home cluster accepts the access token on UDS$`, everyNodeAccepts)
+	r.Step(`^the access tokens' lifetime passes$`, lifetimePasses)
+	r.Step(`^UDS refuses every test user's expired access token$`, udsRefusesExpired)
+	r.Step(`^the administrator revokes the tokens of the first test user$`, revokeFirst)
+	r.Step(`^the first test user's refresh is refused$`, firstRefused)
+	r.Step(`^every other test user's refresh still works$`, othersRefresh)
 }

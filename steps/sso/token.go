@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"example.com/cutover/harness/oauth"
 	"example.com/cutover/harness/sso"
@@ -64,6 +65,7 @@ type journey struct {
 	user  target.User
 	ucm   string // https://node:port of the user's home publisher
 	j     *sso.Journey
+	guard *guard
 
 	// UCM sign-in, made once.
 	done    bool
@@ -100,7 +102,8 @@ func newJourneyAt(t *target.Target, where target.Where, u target.User, node stri
 			PasswordField: s.Login.PasswordField, Username: t.Site.IdPLogin(u), Password: u.Password})
 	}
 	hc := t.HTTPClient(where)
-	guarded := &http.Client{Transport: guard{t: t, user: u, next: hc.Transport}, Timeout: hc.Timeout, CheckRedirect: hc.CheckRedirect}
+	g := &guard{t: t, user: u, next: hc.Transport}
+	guarded := &http.Client{Transport: g, Timeout: hc.Timeout, CheckRedirect: hc.CheckRedirect}
 	cfg := sso.Config{HTTP: guarded, Logins: logins, UCM: base, App: s.App(), Clock: t.Now, Email: u.Email, Domain: u.VSD()}
 	if s.Webex != "" {
 		cfg.WebexStart = s.Webex + "?" + url.Values{"email": {u.Email}}.Encode()
@@ -112,7 +115,7 @@ func newJourneyAt(t *target.Target, where target.Where, u target.User, node stri
 	if err != nil {
 		return nil, err
 	}
-	return &journey{t: t, where: where, user: u, ucm: base, j: j}, nil
+	return &journey{t: t, where: where, user: u, ucm: base, j: j, guard: g}, nil
 }
 
 // signedIn signs in to UCM once and returns the tokens.
@@ -147,6 +150,14 @@ func (j *journey) judge(st sso.Step, err error) error {
 		}
 		j.t.CredentialRefused(host, j.user.Username, "login form refused the password")
 		return fmt.Errorf("%w: %s: the sign-in of %s failed (%s): check the test user's password in the target", target.ErrCredentialRefused, host, j.user.Username, msg)
+	}
+	if errors.Is(err, sso.ErrNavigate) {
+		// The browser keeps only the text of a transport error; the
+		// guard kept the error itself (a refused credential, a timeout,
+		// a name that does not resolve), which decides the verdict.
+		if terr := j.guard.last(); terr != nil {
+			return wrapped{msg: msg, err: terr}
+		}
 	}
 	return wrapped{msg: msg, err: err}
 }
@@ -189,9 +200,29 @@ type guard struct {
 	t    *target.Target
 	user target.User
 	next http.RoundTripper
+
+	mu      sync.Mutex
+	lastErr error
 }
 
-func (g guard) RoundTrip(r *http.Request) (*http.Response, error) {
+// last is the last error a request of the journey ended with.
+func (g *guard) last() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.lastErr
+}
+
+func (g *guard) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := g.roundTrip(r)
+	if err != nil {
+		g.mu.Lock()
+		g.lastErr = err
+		g.mu.Unlock()
+	}
+	return resp, err
+}
+
+func (g *guard) roundTrip(r *http.Request) (*http.Response, error) {
 	if r.Method != http.MethodPost || r.Body == nil {
 		return g.next.RoundTrip(r)
 	}
