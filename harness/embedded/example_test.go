@@ -42,7 +42,7 @@ func Example() {
 	_, err = embedded.Start(ctx, fakesite.Options{Faults: []string{"no-such-fault"}})
 	fmt.Println("unknown fault:", errors.Is(err, embedded.ErrUnknownFault))
 	// Output:
-	// embedded+uds-srv-visible-outside embedded users: 2 connect_to: 5
+	// embedded+uds-srv-visible-outside embedded users: 2 connect_to: 24
 	// _cisco-uds from inside: 3 targets, err <nil>
 	// _cisco-uds from outside: 3 targets, err <nil>
 	// ucm1 UDS: 200 OK
@@ -81,6 +81,6 @@ func ExampleWriteTarget() {
 	}
 	fmt.Println(lab.Name, lab.Kind, lab.TLS.CAFile, "rps", lab.Limits.RPS, "trusted roots:", lab.Roots != nil)
 	// Output:
-	// environment: 2 variables
+	// environment: 3 variables
 	// embedded fakes (lab mode) lab lab.ca.pem rps 1000 trusted roots: true
 }

@@ -42,6 +42,12 @@ func WriteTarget(t *target.Target, path string) (map[string]string, error) {
 	for _, u := range site.Users {
 		env[u.PasswordEnv] = u.Password
 	}
+	if a := site.SSO.Admin; a.Username != "" {
+		if a.PasswordEnv == "" {
+			site.SSO.Admin.PasswordEnv = "CUTOVER_UCM_ADMIN_PASSWORD"
+		}
+		env[site.SSO.Admin.PasswordEnv] = a.Password
+	}
 	var b bytes.Buffer
 	b.WriteString("# cutover target file written by `cutover fakes`: the embedded fakes as a lab site.\n")
 	b.WriteString("# Passwords come from the environment variables named by password_env.\n")

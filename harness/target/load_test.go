@@ -56,6 +56,9 @@ func TestLoadExample(t *testing.T) {
 	if s.Discovery.Budget.D().Seconds() != 20 || s.Discovery.TopN != 2 || s.Limits.RPS != 5 {
 		t.Errorf("discovery/limits not as written: %+v %+v", s.Discovery, s.Limits)
 	}
+	if s.SSO.IdP != "https://adfs.example.com" || s.IdPLogin(s.Users[0]) != "alice@example.com" || s.SSO.App().ID == "" {
+		t.Errorf("sso section not as written: %+v", s.SSO)
+	}
 	if got := s.Line("users[1].email"); got == 0 {
 		t.Errorf("no line recorded for users[1].email")
 	}
@@ -110,28 +113,46 @@ func TestLoadErrors(t *testing.T) {
 		{name: "faults on a lab site", edit: func(s string) string {
 			return s + "fakes:\n  faults: [dns-tcp-refused]\n"
 		}, wantLine: -1, wantField: "fakes.faults", wantMessage: "only to kind: embedded or kind: containers"},
+		{name: "sso idp not https", edit: func(s string) string {
+			return strings.Replace(s, "idp: https://adfs.example.com", "idp: http://adfs.example.com", 1)
+		}, wantLine: 51, wantField: "sso.idp", wantMessage: "want an https URL"},
+		{name: "sso metadata an IP", edit: func(s string) string {
+			return strings.Replace(s, "metadata: https://adfs.example.com/", "metadata: https://192.0.2.7/", 1)
+		}, wantLine: 52, wantField: "sso.metadata", wantMessage: "want a host name"},
+		{name: "sso login username", edit: func(s string) string {
+			return strings.Replace(s, "username: email}", "username: upn}", 1)
+		}, wantLine: 53, wantField: "sso.login.username", wantMessage: `got "upn"`},
+		{name: "sso unknown key", edit: func(s string) string {
+			return strings.Replace(s, "  login: {", "  logon: x\n  login: {", 1)
+		}, wantLine: 53, wantField: "sso.logon", wantMessage: "unknown key"},
+		{name: "sso admin without password_env", edit: func(s string) string {
+			return strings.Replace(s, "  # admin: {username: ccmadmin, password_env: CUTOVER_UCM_ADMIN_PASSWORD}", "  admin: {username: ccmadmin}", 1)
+		}, wantLine: 57, wantField: "sso.admin.password_env", wantMessage: "required"},
+		{name: "sso admin password not set", edit: func(s string) string {
+			return strings.Replace(s, "  # admin: {", "  admin: {", 1)
+		}, wantLine: 57, wantField: "sso.admin.password_env", wantMessage: "CUTOVER_UCM_ADMIN_PASSWORD is not set"},
 		{name: "sip oauth port below 1024", edit: func(s string) string {
 			return strings.Replace(s, "  oauth_port: 5090 ", "  oauth_port: 80 ", 1)
-		}, wantLine: 51, wantField: "sip.oauth_port", wantMessage: "out of range 1024-49151"},
+		}, wantLine: 59, wantField: "sip.oauth_port", wantMessage: "out of range 1024-49151"},
 		{name: "sip ports equal", edit: func(s string) string {
 			return strings.Replace(s, "mra_oauth_port: 5091", "mra_oauth_port: 5090", 1)
-		}, wantLine: 52, wantField: "sip.mra_oauth_port", wantMessage: "must differ"},
+		}, wantLine: 60, wantField: "sip.mra_oauth_port", wantMessage: "must differ"},
 		{name: "sip unknown device type", edit: func(s string) string {
 			return strings.Replace(s, "device_types: [CSF, BOT, TCT, TAB]", "device_types: [CSF, SEP]", 1)
-		}, wantLine: 54, wantField: "sip.device_types[1]", wantMessage: `got "SEP"`},
+		}, wantLine: 62, wantField: "sip.device_types[1]", wantMessage: `got "SEP"`},
 		{name: "sip unknown key", edit: func(s string) string {
 			return strings.Replace(s, "  tftp_port: 6970", "  tftp_prot: 6970", 1)
-		}, wantLine: 53, wantField: "sip.tftp_prot", wantMessage: "unknown key"},
+		}, wantLine: 61, wantField: "sip.tftp_prot", wantMessage: "unknown key"},
 		{name: "sip mra client half given", edit: func(s string) string {
 			return strings.Replace(s, "  # mra_client: {cert_file: expc1.pem, key_file: expc1.key}", "  mra_client: {cert_file: expc1.pem}", 1)
-		}, wantLine: 55, wantField: "sip.mra_client", wantMessage: "want both cert_file and key_file"},
+		}, wantLine: 63, wantField: "sip.mra_client", wantMessage: "want both cert_file and key_file"},
 		{name: "sip mra client unreadable", edit: func(s string) string {
 			return strings.Replace(s, "  # mra_client: {cert_file: expc1.pem, key_file: expc1.key}", "  mra_client: {cert_file: expc1.pem, key_file: expc1.key}", 1)
-		}, wantLine: 55, wantField: "sip.mra_client.cert_file", wantMessage: "unreadable"},
+		}, wantLine: 63, wantField: "sip.mra_client.cert_file", wantMessage: "unreadable"},
 		{name: "sip rfc8898 authz server not https", edit: func(s string) string {
 			return strings.Replace(s, `  # rfc8898: {registrar: "sip.example.com:5061", trusted_authz_servers: ["https://as.example.com/"]}`,
 				`  rfc8898: {registrar: "sip.example.com:5061", trusted_authz_servers: ["http://as.example.com/"]}`, 1)
-		}, wantLine: 56, wantField: "sip.rfc8898.trusted_authz_servers[0]", wantMessage: "want an https URL"},
+		}, wantLine: 64, wantField: "sip.rfc8898.trusted_authz_servers[0]", wantMessage: "want an https URL"},
 		{name: "user device type", edit: func(s string) string {
 			return strings.Replace(s, "    devices: [CSFBOB]\n", "    devices: [CSFBOB]\n    device_types: [PC]\n", 1)
 		}, wantLine: 38, wantField: "users[1].device_types[0]", wantMessage: `got "PC"`},

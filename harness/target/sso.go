@@ -29,6 +29,11 @@ type SSO struct {
 	// (oauth.DefaultClientID, oauth.DefaultRedirectURI).
 	ClientID    string `yaml:"client_id,omitempty"`
 	RedirectURI string `yaml:"redirect_uri,omitempty"`
+	// WaitForExpiry is how long a check may wait, on a real site, for the
+	// access tokens to expire (SSO-05, SSO-13: the token lifetime plus a
+	// minute). Default 0: those checks are not applicable on a real site;
+	// on the fakes the site clock moves instead.
+	WaitForExpiry Duration `yaml:"wait_for_expiry,omitempty" json:",omitempty"`
 	// Admin is the UCM application administrator for the revoke API
 	// (SSO-06). Empty: the revoke check is not applicable.
 	Admin SSOAdmin `yaml:"admin,omitempty"`
