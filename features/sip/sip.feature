@@ -52,6 +52,14 @@ Feature: SIP OAuth registration
     When a client with a certificate from an unknown CA connects to the MRA OAuth port of every UCM node
     Then every node refuses it before any SIP answer
 
+  @SIPO-10 @major
+  Scenario: The SIP OAuth port of every node refuses TLS below 1.2
+    Source: RFC 8996 §2-3 (TLS 1.0 and 1.1 must not be used); Cisco TN215572 "Jabber and SIP OAuth Mode", §Overall Architecture (the OAuth port is TLS with the node's Tomcat certificate)
+    Remediation: Set the minimum TLS version of every UCM node to 1.2 (set tls min-version 1.2 on the CLI) and restart them; the bearer tokens must never cross TLS 1.0 or 1.1.
+    Given a client inside the network
+    When it offers only TLS 1.0 and 1.1 to the SIP OAuth port of every UCM node
+    Then every node refuses the handshake
+
   @SIPO-07 @major
   Scenario: Every test user has a device for every platform in scope, configured on UCM
     Source: Cisco "Transitioning from Jabber to Webex" deployment guide, Table 4 (CSF: Windows and Mac; BOT: Android phone; TCT: iPhone; TAB: Android tablet and iPad)

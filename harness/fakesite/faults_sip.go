@@ -17,7 +17,7 @@ func sipFaults() []Fault {
 		{Name: "sip-oauth-wrong-realm", Kills: []string{"SIPO-01", "SIPO-06"},
 			Description: `ucm3 challenges with Bearer realm "cucm" instead of "ccmsipline" (on its OAuth and MRA ports)`,
 			apply:       onHost(ucm3, KindSIPOAuth, func(s *SIPOAuthSettings) { s.WrongRealm = "cucm" })},
-		{Name: "sip-oauth-port-closed", Kills: []string{"SIPO-01", "SIPO-02", "SIPO-03", "SIPO-05"},
+		{Name: "sip-oauth-port-closed", Kills: []string{"SIPO-01", "SIPO-02", "SIPO-03", "SIPO-05", "SIPO-10"},
 			Description: "ucm3 does not listen on its SIP OAuth port (5090 configured, Cisco CallManager not restarted)",
 			apply:       dropService(ucm3, KindSIPOAuth)},
 		{Name: "sip-profile-without-oauth", Kills: []string{"SIPO-02", "SIPO-03"},
@@ -56,6 +56,9 @@ func sipFaults() []Fault {
 		{Name: "sip-only-ucm-credentials", Kills: []string{"SIPO-09"},
 			Description: "the SIP OAuth ports answer 400 to Bearer credentials in the RFC 6750 form (only token=\"…\" is read)",
 			apply:       every(KindSIPOAuth, func(s *SIPOAuthSettings) { s.OnlyUCMCredentials = true })},
+		{Name: "sip-oauth-tls-below-12", Kills: []string{"SIPO-01", "SIPO-02", "SIPO-03", "SIPO-05", "SIPO-06", "SIPO-10"},
+			Description: "ucm2's SIP OAuth and MRA ports speak only TLS 1.0 and 1.1",
+			apply:       onHost(ucm2, KindSIPOAuth, func(s *SIPOAuthSettings) { s.TLSBelow12 = true })},
 		{Name: "sip-authz-server-untrusted", Kills: []string{"SIPO-08"},
 			Description: "the RFC 8898 registrar names authz_server https://as.example.net/, not on the trusted list",
 			apply:       every(KindSIPRFC8898, func(s *SIPRFC8898Settings) { s.AuthzServer = "https://as.example.net/" })},
@@ -102,15 +105,15 @@ func dropService(host, kind string) func(*Plan) error {
 // that need a token could not test.
 func sipAlso() map[string]Also {
 	onUCM3 := []string{"SIPO-01", "SIPO-02", "SIPO-03", "SIPO-05", "SIPO-06"}
-	tokenless := []string{"SIPO-01", "SIPO-03", "SIPO-05", "SIPO-06", "SIPO-07", "SIPO-08"}
+	tokenless := []string{"SIPO-01", "SIPO-03", "SIPO-05", "SIPO-06", "SIPO-07", "SIPO-08", "SIPO-10"}
 	withToken := []string{"SIPO-02", "SIPO-04", "SIPO-09"}
 	return map[string]Also{
 		"dns-inside-garbage": {Kills: tokenless, Errors: withToken},
 		"dns-inside-slow":    {Errors: slices.Concat(tokenless, withToken)},
 		"ucm-cert-expired":   {Kills: onUCM3},
 		"ucm-cert-untrusted": {Kills: onUCM3},
-		"uds-node-dead":      {Kills: onUCM3},
-		"uds-top2-dead":      {Kills: []string{"SIPO-01", "SIPO-03", "SIPO-05", "SIPO-06", "SIPO-07"}, Errors: withToken},
+		"uds-node-dead":      {Kills: append(slices.Clone(onUCM3), "SIPO-10")},
+		"uds-top2-dead":      {Kills: []string{"SIPO-01", "SIPO-03", "SIPO-05", "SIPO-06", "SIPO-07", "SIPO-10"}, Errors: withToken},
 		// A sign-in that fails at the IdP leaves no token to register with.
 		"idp-clock-skew":            {Errors: withToken},
 		"idp-refuses-test-password": {Errors: withToken},

@@ -55,6 +55,8 @@ type SIPOAuthSettings struct {
 	SkipChallenge bool `yaml:"skip_challenge,omitempty" json:"skip_challenge,omitempty"`
 	// OnlyDigest challenges with Digest only.
 	OnlyDigest bool `yaml:"only_digest,omitempty" json:"only_digest,omitempty"`
+	// TLSBelow12 speaks only TLS 1.0 and 1.1 on the OAuth and MRA ports.
+	TLSBelow12 bool `yaml:"tls_below_12,omitempty" json:"tls_below_12,omitempty"`
 	// OnlyUCMCredentials answers 400 to Bearer credentials without
 	// token="…" (the RFC 6750 form).
 	OnlyUCMCredentials bool `yaml:"only_ucm_credentials,omitempty" json:"only_ucm_credentials,omitempty"`
@@ -273,6 +275,9 @@ func ucmRegistrarOptions(env *Env, n *sipNode) ([]sipreg.Option, error) {
 	}
 	if s.OnlyDigest {
 		opts = append(opts, sipreg.OfferOnlyDigest())
+	}
+	if s.TLSBelow12 {
+		opts = append(opts, sipreg.OfferTLSBelow12())
 	}
 	if s.OnlyUCMCredentials {
 		opts = append(opts, sipreg.OnRegister(onlyUCMCredentials))

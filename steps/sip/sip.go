@@ -45,6 +45,7 @@ type sipState struct {
 	rogue   []regResult
 	configs []cfgResult
 	tok     *tokens
+	old     []oldTLSResult
 }
 
 func state(ctx context.Context) *sipState {
@@ -71,6 +72,8 @@ func Register(r *steps.Registry) {
 	r.Step(`^every node refuses it before any SIP answer$`, mraRefused)
 	r.Step(`^it sends REGISTER without credentials to the RFC 8898 registrar$`, tokenlessRFC8898)
 	r.Step(`^the registrar answers 401 with a Bearer challenge naming realm, scope and a trusted authz_server$`, rfc8898Challenge)
+	r.Step(`^it offers only TLS 1.0 and 1.1 to the SIP OAuth port of every UCM node$`, oldTLS)
+	r.Step(`^every node refuses the handshake$`, oldTLSRefused)
 	registerTokenSteps(r)
 }
 
