@@ -255,9 +255,10 @@ func devicesPerType(ctx context.Context) error {
 			if r.user.Username != u.Username {
 				continue
 			}
+			var se *httpx.StatusError
 			switch {
 			case r.err == nil:
-			case errors.Is(r.err, devcfg.ErrStatus) && strings.Contains(r.err.Error(), "404"):
+			case errors.As(r.err, &se) && se.Code == 404:
 				g.Add("%s: UCM has no configuration for %s (404 from %s): the device does not exist", r.device, r.device, r.base)
 				steps.Hint(ctx, "add %s (%s, owner %s) in Unified CM with a SIP profile that has OAuth enabled", r.device, t2p(r.device), u.Username)
 			default:
