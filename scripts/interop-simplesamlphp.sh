@@ -7,14 +7,19 @@
 #      test user in to the Webex identity fake through SimpleSAMLphp's own
 #      login form; a wrong password is reported as a failed sign-in.
 #   2. SimpleSAMLphp as an SP: our IdP fake's assertion is accepted by it.
+#   3. The SSO checks (`cutover run --tags @sso`) through the CLI in lab
+#      mode, with SimpleSAMLphp as the organisation's IdP (behind stunnel
+#      for TLS, as idp.example.com) and our fakes for the rest (`cutover
+#      fakes --site`, UCM and Webex trusting SimpleSAMLphp's metadata).
 #
-# The Go side is TestInteropSimpleSAMLphp in harness/sso, skipped unless
-# CUTOVER_INTEROP_SIMPLESAMLPHP is set. Usage: scripts/interop-simplesamlphp.sh
+# The Go side of 1 and 2 is TestInteropSimpleSAMLphp in harness/sso,
+# skipped unless CUTOVER_INTEROP_SIMPLESAMLPHP is set.
+# Usage: scripts/interop-simplesamlphp.sh   (as root: it may apt-get install)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-pkgs=(simplesamlphp php-cli php-xml php-mbstring openssl)
+pkgs=(simplesamlphp php-cli php-xml php-mbstring openssl stunnel4 curl)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -44,13 +49,14 @@ done
 [[ -n $port ]] || { echo "interop-simplesamlphp: no free port in 18480-18530" >&2; exit 1; }
 
 dir=$(mktemp -d /tmp/cutover-ssp.XXXXXX)
-pgid=""
+pgids=()
+stop_group() {
+	kill -TERM -- "-$1" 2>/dev/null || true
+	for _ in $(seq 50); do kill -0 -- "-$1" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL -- "-$1" 2>/dev/null || true
+}
 cleanup() {
-	if [[ -n $pgid ]]; then
-		kill -TERM -- "-$pgid" 2>/dev/null || true
-		for _ in $(seq 50); do kill -0 -- "-$pgid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL -- "-$pgid" 2>/dev/null || true
-	fi
+	for g in "${pgids[@]}"; do stop_group "$g"; done
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -173,6 +179,7 @@ echo "interop-simplesamlphp: SimpleSAMLphp $(dpkg-query -W -f='${Version}' simpl
 SIMPLESAMLPHP_CONFIG_DIR="$dir/config" setsid php -d "session.save_path=$dir/sessions" \
 	-S "127.0.0.1:$port" -t /usr/share/simplesamlphp/www "$dir/router.php" >"$dir/php.log" 2>&1 &
 pgid=$!
+pgids+=("$pgid")
 for _ in $(seq 100); do
 	if ! port_free "$port"; then break; fi
 	kill -0 "$pgid" 2>/dev/null || { cat "$dir/php.log" >&2; exit 1; }
@@ -188,5 +195,137 @@ CUTOVER_INTEROP_SIMPLESAMLPHP="$base" \
 if ((rc)); then
 	echo "--- SimpleSAMLphp log" >&2
 	tail -n 40 "$dir/simplesamlphp.log" "$dir/php.log" 2>/dev/null >&2 || true
+	exit $rc
+fi
+stop_group "$pgid"
+
+# --- 3. the SSO checks in lab mode, SimpleSAMLphp as the IdP ---------------
+# idp.example.com is in the fakes' DNS at 127.0.3.1 (the example site's
+# address for it; the IdP fake is taken out of the site): stunnel listens
+# there with a certificate of this script's CA, which the lab target trusts
+# beside the fakes' CA, and hands the requests to php -S.
+lab="$dir/lab"
+mkdir -p "$lab/config" "$lab/metadata" "$lab/cert" "$lab/tmp" "$lab/data" "$lab/sessions"
+phpport=""
+for p in $(seq 18531 18580); do
+	if port_free "$p"; then phpport=$p; break; fi
+done
+tlsport=""
+for p in $(seq 18581 18630); do
+	if ! (exec 3<>"/dev/tcp/127.0.3.1/$p") 2>/dev/null; then tlsport=$p; break; fi
+done
+[[ -n $phpport && -n $tlsport ]] || { echo "interop-simplesamlphp: no free ports for the lab run" >&2; exit 1; }
+idpbase="https://idp.example.com:$tlsport"
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=cutover interop CA" \
+	-keyout "$lab/cert/ca.key" -out "$lab/cert/ca.crt" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=idp.example.com" \
+	-keyout "$lab/cert/tls.key" -out "$lab/cert/tls.csr" 2>/dev/null
+printf 'subjectAltName=DNS:idp.example.com\nextendedKeyUsage=serverAuth\n' >"$lab/cert/tls.ext"
+openssl x509 -req -in "$lab/cert/tls.csr" -CA "$lab/cert/ca.crt" -CAkey "$lab/cert/ca.key" -CAcreateserial \
+	-days 2 -extfile "$lab/cert/tls.ext" -out "$lab/cert/tls.crt" 2>/dev/null
+# The IdP's signing certificate: valid longer than the 30 days SSO-09 asks.
+openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=idp.example.com" \
+	-keyout "$lab/cert/idp.key" -out "$lab/cert/idp.crt" 2>/dev/null
+
+# The configuration of parts 1 and 2, on the lab's base URL and directory.
+sed -e "s#'$base/'#'$idpbase/'#" -e "s#$dir/#$lab/#g" -e "s#'$dir/tmp'#'$lab/tmp'#" \
+	"$dir/config/config.php" >"$lab/config/config.php"
+write_authsources() { # name:password:email ...
+	{
+		echo '<?php'
+		echo '$config = ['
+		echo "    'admin' => ['core:AdminPassword'],"
+		echo "    'example-userpass' => ['exampleauth:UserPass',"
+		for u in "$@"; do
+			IFS=: read -r name pw mail <<<"$u"
+			echo "        '$name:$pw' => ['uid' => ['$name'], 'mail' => ['$mail']],"
+		done
+		echo '    ],'
+		echo '];'
+	} >"$lab/config/authsources.php"
+}
+write_authsources "nobody:$(openssl rand -hex 12):nobody@example.com"
+{
+	echo '<?php'
+	echo "\$metadata['__DYNAMIC:1__'] = ['host' => '__DEFAULT__', 'privatekey' => 'idp.key', 'certificate' => 'idp.crt',"
+	echo "    'auth' => 'example-userpass', 'NameIDFormat' => 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',"
+	echo "    'simplesaml.nameidattribute' => 'mail', 'attributes.NameFormat' => 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic'];"
+} >"$lab/metadata/saml20-idp-hosted.php"
+# UCM's nodes (entity ID = FQDN, ACS /ssosp/saml/SSO/alias/<fqdn>) and
+# Webex as SimpleSAMLphp's service providers.
+{
+	echo '<?php'
+	for n in ucm1 ucm2 ucm3 ucmb1; do
+		h=$n.example.com
+		echo "\$metadata['$h'] = ['AssertionConsumerService' => 'https://$h:8443/ssosp/saml/SSO/alias/$h',"
+		echo "    'NameIDFormat' => 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress', 'simplesaml.nameidattribute' => 'mail'];"
+	done
+	echo "\$metadata['https://idbroker.example.com/example-org'] = ['AssertionConsumerService' => 'https://idbroker.example.com/idb/Consumer/metaAlias/example-org/sp',"
+	echo "    'NameIDFormat' => 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress', 'simplesaml.nameidattribute' => 'mail'];"
+} >"$lab/metadata/saml20-sp-remote.php"
+
+SIMPLESAMLPHP_CONFIG_DIR="$lab/config" setsid php -d "session.save_path=$lab/sessions" \
+	-S "127.0.0.1:$phpport" -t /usr/share/simplesamlphp/www >"$lab/php.log" 2>&1 &
+pgids+=("$!")
+{
+	echo "foreground = yes"
+	echo "pid ="
+	echo "[idp]"
+	echo "accept = 127.0.3.1:$tlsport"
+	echo "connect = 127.0.0.1:$phpport"
+	echo "cert = $lab/cert/tls.crt"
+	echo "key = $lab/cert/tls.key"
+} >"$lab/stunnel.conf"
+setsid stunnel4 "$lab/stunnel.conf" >"$lab/stunnel.log" 2>&1 &
+pgids+=("$!")
+for _ in $(seq 100); do
+	if ! port_free "$phpport" && (exec 3<>"/dev/tcp/127.0.3.1/$tlsport") 2>/dev/null; then break; fi
+	sleep 0.1
+done
+curl -sf "http://127.0.0.1:$phpport/saml2/idp/metadata.php" -o "$lab/idp-metadata.xml" ||
+	{ echo "interop-simplesamlphp: no IdP metadata from SimpleSAMLphp" >&2; cat "$lab/php.log" >&2; exit 1; }
+
+# The example site with SimpleSAMLphp as the IdP that UCM and Webex trust.
+sed -e 's#services: \[{kind: idp, port: 443}\]#services: []#' \
+	-e "s#settings: {idp: idp.example.com}#settings: {idp: idp.example.com, idp_metadata_file: $lab/idp-metadata.xml}#g" \
+	-e "s#^    idp: https://idp.example.com\$#    idp: $idpbase\n    login: {username_field: username, password_field: password}#" \
+	-e "s#metadata: https://idp.example.com/idp/metadata#metadata: $idpbase/saml2/idp/metadata.php#" \
+	fixtures/sites/example.yaml >"$lab/site.yaml"
+go build -o "$lab/cutover" ./cmd/cutover
+setsid "$lab/cutover" fakes --site "$lab/site.yaml" --write-target "$lab/target.yaml" >"$lab/fakes.log" 2>&1 &
+pgids+=("$!")
+for _ in $(seq 300); do
+	grep -q '^serving' "$lab/fakes.log" && break
+	sleep 0.1
+done
+grep -q '^serving' "$lab/fakes.log" || { echo "interop-simplesamlphp: the fakes did not start" >&2; cat "$lab/fakes.log" >&2; exit 1; }
+cat "$lab/cert/ca.crt" >>"$lab/target.ca.pem"
+users=()
+while read -r _ kv; do
+	var=${kv%%=*}
+	val=${kv#*=}
+	export "$var=$val"
+	case $var in
+	CUTOVER_PASSWORD_*)
+		name=$(echo "${var#CUTOVER_PASSWORD_}" | tr '[:upper:]' '[:lower:]')
+		users+=("$name:$val:$name@example.com")
+		;;
+	esac
+done < <(grep '^export ' "$lab/fakes.log")
+write_authsources "${users[@]}"
+
+echo "interop-simplesamlphp: the SSO checks in lab mode, SimpleSAMLphp at $idpbase as the IdP"
+rc=0
+"$lab/cutover" run --target "$lab/target.yaml" --tags @sso --verbose --report "$lab/report" || rc=$?
+# The sign-ins must have gone through SimpleSAMLphp's SSO service and form.
+if ((rc == 0)) && ! grep -rqs 'saml2/idp/SSOService.php' "$lab/report/evidence"; then
+	echo "interop-simplesamlphp: FAIL: no sign-in went through SimpleSAMLphp" >&2
+	rc=1
+fi
+if ((rc)); then
+	echo "--- SimpleSAMLphp and stunnel logs" >&2
+	tail -n 40 "$lab/simplesamlphp.log" "$lab/php.log" "$lab/stunnel.log" 2>/dev/null >&2 || true
 fi
 exit $rc
+

@@ -16,6 +16,7 @@ import (
 	"example.com/cutover/harness/fakesite"
 	"example.com/cutover/harness/report"
 	"example.com/cutover/harness/runner"
+	"example.com/cutover/harness/target"
 )
 
 // configErr maps target problems to exit 2.
@@ -71,7 +72,7 @@ func listFaults(out io.Writer, asJSON bool) error {
 }
 
 func newFakesCmd() *cobra.Command {
-	var writeTarget, writeZones, resolverInside, resolverOutside string
+	var writeTarget, writeZones, resolverInside, resolverOutside, siteFile string
 	var faults []string
 	cmd := &cobra.Command{
 		Use:   "fakes",
@@ -82,7 +83,17 @@ mode can be exercised against them: cutover run --target FILE.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			t, plan, err := embedded.StartPlan(ctx, fakesite.Options{Faults: faults})
+			o := fakesite.Options{Faults: faults}
+			if siteFile != "" {
+				data, err := target.ReadFile(siteFile, 1<<20)
+				if err != nil {
+					return usageErr("--site %s: %v", siteFile, err)
+				}
+				if o.Plan, err = fakesite.Load(siteFile, data, fakesite.Kinds()); err != nil {
+					return err
+				}
+			}
+			t, plan, err := embedded.StartPlan(ctx, o)
 			if err != nil {
 				if errors.Is(err, embedded.ErrUnknownFault) {
 					return usageErr("%v", err)
@@ -136,6 +147,7 @@ mode can be exercised against them: cutover run --target FILE.`,
 	cmd.Flags().StringVar(&resolverInside, "resolver-inside", "", "in the written target, use this ip:port as the inside resolver (e.g. a BIND serving the zones)")
 	cmd.Flags().StringVar(&resolverOutside, "resolver-outside", "", "in the written target, use this ip:port as the outside resolver")
 	cmd.Flags().StringSliceVar(&faults, "fault", nil, "inject a fault (repeatable; see cutover list --faults)")
+	cmd.Flags().StringVar(&siteFile, "site", "", "serve this fake site file instead of the example site (a copy of fixtures/sites/example.yaml, edited)")
 	return cmd
 }
 

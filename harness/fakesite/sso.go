@@ -3,6 +3,7 @@ package fakesite
 import (
 	"crypto/rsa"
 	"fmt"
+	"os"
 	"slices"
 	"time"
 
@@ -54,6 +55,10 @@ type IdPSettings struct {
 type OAuthSettings struct {
 	// IdP names the IdP host UCM trusts for SAML SSO.
 	IdP string `yaml:"idp" json:"idp"`
+	// IdPMetadataFile, when set, is the metadata of an IdP outside the
+	// plan (a real one: SimpleSAMLphp in the interop script), read where
+	// the fake runs; IdP then only names the host.
+	IdPMetadataFile string `yaml:"idp_metadata_file,omitempty" json:"idp_metadata_file,omitempty"`
 	// Key names the jwt-signing KeySpec of the node's cluster. Default:
 	// "<cluster name>/jwt-signing".
 	Key string `yaml:"key,omitempty" json:"key,omitempty"`
@@ -84,6 +89,8 @@ type OAuthSettings struct {
 type WebexIDSettings struct {
 	// IdP names the IdP host the Webex organisation's SSO uses.
 	IdP string `yaml:"idp" json:"idp"`
+	// IdPMetadataFile is as in OAuthSettings.
+	IdPMetadataFile string `yaml:"idp_metadata_file,omitempty" json:"idp_metadata_file,omitempty"`
 	// Org is the organisation ID in the SP's URLs; default example-org.
 	Org string `yaml:"org,omitempty" json:"org,omitempty"`
 
@@ -157,6 +164,19 @@ func idpMetadata(env *Env, host string) ([]byte, error) {
 		return nil, err
 	}
 	return s.Metadata()
+}
+
+// trustedIdP is the metadata of the IdP an SP trusts: from file when
+// given, else built from the plan's IdP on host.
+func trustedIdP(env *Env, host, file string) ([]byte, error) {
+	if file == "" {
+		return idpMetadata(env, host)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("%w: idp_metadata_file: %v", ErrPlan, err)
+	}
+	return b, nil
 }
 
 func idpKind() Kind {
@@ -308,7 +328,7 @@ func newOAuthNode(env *Env, svc *Service) (*oauth.Server, error) {
 	if set.SSODisabled {
 		opts = append(opts, oauth.SSODisabled())
 	} else {
-		md, err := idpMetadata(env, set.IdP)
+		md, err := trustedIdP(env, set.IdP, set.IdPMetadataFile)
 		if err != nil {
 			return nil, fmt.Errorf("host %s: the IdP UCM trusts: %w", env.Host.Name, err)
 		}
@@ -439,7 +459,7 @@ func webexIDKind() Kind {
 			if set.SSODisabled {
 				opts = append(opts, webexid.SSODisabled())
 			} else {
-				md, err := idpMetadata(env, set.IdP)
+				md, err := trustedIdP(env, set.IdP, set.IdPMetadataFile)
 				if err != nil {
 					return nil, fmt.Errorf("the IdP of the Webex organisation: %w", err)
 				}

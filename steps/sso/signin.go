@@ -23,8 +23,10 @@ func signInWebex(ctx context.Context) (context.Context, error) {
 	}
 	var ev strings.Builder
 	for _, r := range rs {
+		unlock := r.j.gate.lock(r.user.Username)
 		st, err := r.j.j.SignInWebex(ctx)
 		r.webex, r.webexErr = &st, r.j.judge(st, err)
+		unlock()
 		fmt.Fprintf(&ev, "%s:\n%s\n", r.user.Username, r.j.evidence(st))
 	}
 	return steps.Attach(ctx, "webex sign-in", ev.String()), nil

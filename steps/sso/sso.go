@@ -18,6 +18,7 @@ type stateKey struct{}
 // ssoState is the scenario's SSO state: one journey (browser, tokens) per
 // user and node.
 type ssoState struct {
+	gate     *gate
 	mu       sync.Mutex
 	journeys map[string]*journey
 	// runs are the scenario's users (see runs).
@@ -49,6 +50,7 @@ func (s *ssoState) journeyAt(t *target.Target, where target.Where, u target.User
 	if err != nil {
 		return nil, err
 	}
+	j.gate = s.gate
 	if s.journeys == nil {
 		s.journeys = map[string]*journey{}
 	}
@@ -61,8 +63,9 @@ func Register(r *steps.Registry) {
 	if t := r.Target(); t != nil && t.Site.SSO.Admin.Password != "" {
 		t.AddSecret(t.Site.SSO.Admin.Password)
 	}
+	g := &gate{}
 	r.Before(func(ctx context.Context) context.Context {
-		return context.WithValue(ctx, stateKey{}, &ssoState{})
+		return context.WithValue(ctx, stateKey{}, &ssoState{gate: g})
 	})
 	r.Step(`^every test user signs in to Webex$`, signInWebex)
 	r.Step(`^every test user signs in to UCM( in the same browser)?$`, func(ctx context.Context, _ string) (context.Context, error) { return signInUCM(ctx) })
@@ -90,4 +93,32 @@ func Register(r *steps.Registry) {
 	r.Step(`^the administrator revokes the tokens of the first test user$`, revokeFirst)
 	r.Step(`^the first test user's refresh is refused$`, firstRefused)
 	r.Step(`^every other test user's refresh still works$`, othersRefresh)
+}
+
+// gate serialises the sign-ins of one user across the run's concurrent
+// scenarios: a password the site refuses is recorded (and then never sent
+// there again) before the next scenario could send it.
+type gate struct {
+	mu    sync.Mutex
+	users map[string]*sync.Mutex
+}
+
+// lock holds user's sign-ins until the returned func is called; a nil gate
+// holds nothing.
+func (g *gate) lock(user string) func() {
+	if g == nil {
+		return func() {}
+	}
+	g.mu.Lock()
+	if g.users == nil {
+		g.users = map[string]*sync.Mutex{}
+	}
+	m, ok := g.users[user]
+	if !ok {
+		m = &sync.Mutex{}
+		g.users[user] = m
+	}
+	g.mu.Unlock()
+	m.Lock()
+	return m.Unlock
 }

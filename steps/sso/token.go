@@ -66,6 +66,7 @@ type journey struct {
 	ucm   string // https://node:port of the user's home publisher
 	j     *sso.Journey
 	guard *guard
+	gate  *gate // nil outside a scenario
 
 	// UCM sign-in, made once.
 	done    bool
@@ -122,8 +123,10 @@ func newJourneyAt(t *target.Target, where target.Where, u target.User, node stri
 func (j *journey) signedIn(ctx context.Context) (oauth.Tokens, error) {
 	if !j.done {
 		j.done = true
+		unlock := j.gate.lock(j.user.Username)
 		j.step, j.err = j.j.SignInUCM(ctx)
 		j.err = j.judge(j.step, j.err)
+		unlock()
 	}
 	if j.err != nil {
 		return oauth.Tokens{}, j.err
