@@ -11,7 +11,7 @@ Feature: SIP OAuth registration
 
   @SIPO-01 @blocker
   Scenario: Every UCM node challenges a REGISTER without credentials with UCM's Bearer 407
-    Source: Cisco TN215572 "Jabber and SIP OAuth Mode", §Call Flow (REGISTER, 407 Proxy Authentication Required, Proxy-Authenticate: Bearer realm="ccmsipline"); RFC 8898 §2.2
+    Source: Cisco TN215572 "Jabber and SIP OAuth Mode", the sample registration (REGISTER, 407 Proxy Authentication Required, Proxy-Authenticate: Bearer realm="ccmsipline"); RFC 8898 §2.2
     Remediation: Enable SIP OAuth on the cluster (utils sipOAuth-mode enable on the publisher, then restart Cisco CallManager on every node) so that the SIP OAuth port of every node challenges with Bearer realm "ccmsipline"; never register without credentials there.
     Given a client inside the network
     When it sends REGISTER without credentials to the SIP OAuth port of every UCM node
@@ -19,7 +19,7 @@ Feature: SIP OAuth registration
 
   @SIPO-02 @blocker
   Scenario: Every softphone device of every test user registers with the user's UCM access token
-    Source: Cisco TN215572 "Jabber and SIP OAuth Mode", §Call Flow (Proxy-Authorization: Bearer token, 200 OK with the device's Contact: +u.sip!devicename.ccm.cisco.com); "Transitioning from Jabber to Webex" deployment guide, Table 4 (device types)
+    Source: Cisco TN215572 "Jabber and SIP OAuth Mode", the sample registration (Proxy-Authorization: Bearer token, 200 OK with the device's Contact: +u.sip!devicename.ccm.cisco.com); "Transitioning from Jabber to Webex" deployment guide, Table 4 (device types)
     Remediation: Give every node of the cluster the cluster's OAuth keys (regenerate them on the publisher, they replicate) with its time in sync, enable OAuth in each device's security profile, and make the users the owners of their CSF, BOT, TCT and TAB devices.
     Given a client inside the network
     When every test user's devices register on the SIP OAuth port of their home cluster with the user's UCM access token
@@ -78,7 +78,7 @@ Feature: SIP OAuth registration
 
   @SIPO-04 @major @serial
   Scenario: A tampered or expired access token never registers
-    Source: RFC 8898 §2.2 (the registrar validates the token); RFC 6750 §3.1 (invalid_token: expired, revoked, malformed or invalid); Cisco TN215572 "Jabber and SIP OAuth Mode", §Call Flow
+    Source: RFC 8898 §2.2 (the registrar validates the token); RFC 6750 §3.1 (invalid_token: expired, revoked, malformed or invalid); Cisco TN215572 "Jabber and SIP OAuth Mode", the sample registration
     Remediation: Make the SIP OAuth ports verify every token's signature with the cluster's current keys and its expiry against a clock kept by NTP; a registrar that takes a bad token lets anyone register as the user.
     Given a client inside the network
     When every test user's first device registers with a tampered copy of the user's access token
@@ -91,7 +91,7 @@ Feature: SIP OAuth registration
   # would see as one device registering twice at once.
   @SIPO-09 @minor @serial
   Scenario: UCM's registrar reads both forms of Bearer credentials
-    Source: Cisco TN215572 "Jabber and SIP OAuth Mode", §Call Flow (Proxy-Authorization: Bearer token="…"); RFC 6750 §2.1 (Authorization: Bearer b64token); RFC 8898 §2.2
+    Source: Cisco TN215572 "Jabber and SIP OAuth Mode", the sample registration (Proxy-Authorization: Bearer token="…"); RFC 6750 §2.1 (Authorization: Bearer b64token); RFC 8898 §2.2
     Remediation: Run a UCM release whose SIP OAuth port accepts both Bearer token="…" and the RFC 6750 form, or keep every client on the form the registrar reads.
     Given a client inside the network
     When every test user's first device registers with the token in the UCM form
