@@ -11,6 +11,13 @@
 # (kamcmd ul.dump) must hold it; afterwards it must be empty: the client
 # unregistered everything it registered.
 #
+# Then lab mode through the CLI: `cutover fakes --write-target` serves the
+# rest of the example site, the written lab target's RFC 8898 registrar
+# (registrar.example.com:5061) is sent to this Kamailio (connect_to, its CA
+# added to the target's), and `cutover run --tags @SIPO-08` must pass
+# against it, and fail once Kamailio's authz_server is no longer on the
+# target's trusted list (the client then sends no token).
+#
 # Installs the packages with apt-get when missing (root needed; a
 # policy-rc.d keeps the daemon from starting). Starts one kamailio on
 # 127.0.0.1:${KAMAILIO_PORT:-15061} (TLS) and stops only it. Exit 0 on
@@ -56,11 +63,12 @@ fi
 
 work=$(mktemp -d)
 pid=
+fakes=
 cleanup() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
+	for p in $pid $fakes; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -71,7 +79,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 	-addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=kamailio.example.com" \
 	-keyout "$work/key.pem" -out "$work/csr.pem" 2>/dev/null
-printf 'subjectAltName=DNS:kamailio.example.com\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >"$work/ext.cnf"
+printf 'subjectAltName=DNS:kamailio.example.com,DNS:registrar.example.com\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >"$work/ext.cnf"
 openssl x509 -req -in "$work/csr.pem" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 \
 	-extfile "$work/ext.cnf" -out "$work/cert.pem" 2>/dev/null
 
@@ -102,6 +110,7 @@ enable_tls=yes
 listen=tls:127.0.0.1:$PORT
 auto_aliases=no
 alias="kamailio.example.com"
+alias="registrar.example.com"
 mpath="$MPATH/"
 
 loadmodule "kex.so"
@@ -194,3 +203,60 @@ if grep -q 'AoR: alice' <<<"$dump"; then
 fi
 echo "interop-kamailio: Kamailio's location table holds no binding for alice (ul.dump)"
 echo "interop-kamailio: PASS (the client registers every device type over TLS with a bearer token, re-registers, and is refused with bad and other-user tokens)"
+
+# Lab mode through the CLI, against this Kamailio as the site's RFC 8898
+# registrar (SIPO-08); the fakes serve everything else.
+lab="$work/lab"
+mkdir -p "$lab"
+export CUTOVER_STATE_DIR="$work/state"
+go build -o "$work/cutover" ./cmd/cutover
+"$work/cutover" fakes --write-target "$lab/site.yaml" >"$lab/fakes.log" 2>&1 &
+fakes=$!
+deadline=$((SECONDS + 30))
+until grep -q '^serving' "$lab/fakes.log" 2>/dev/null; do
+	if ! kill -0 "$fakes" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+		echo "interop-kamailio: the fakes did not start:" >&2
+		tail -20 "$lab/fakes.log" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+while read -r line; do export "${line#export }"; done < <(grep '^export ' "$lab/fakes.log")
+# registrar.example.com is 127.0.1.31 in the example site: send its SIP
+# port to Kamailio, and trust Kamailio's CA beside the fakes'.
+python3 - "$lab/site.yaml" "127.0.0.1:$PORT" <<'PY'
+import sys
+path, to = sys.argv[1], sys.argv[2]
+lines = open(path).read().split("\n")
+for i, l in enumerate(lines):
+    if l.strip() == "- from: 127.0.1.31:5061":
+        lines[i + 1] = lines[i + 1].split("to:")[0] + "to: " + to
+        break
+else:
+    sys.exit("interop-kamailio: no connect_to entry for registrar.example.com:5061 in " + path)
+open(path, "w").write("\n".join(lines))
+PY
+cat "$work/ca.pem" >>"$lab/site.ca.pem"
+
+echo "interop-kamailio: lab mode: cutover run --tags @SIPO-08 with Kamailio as the RFC 8898 registrar"
+if ! "$work/cutover" run --target "$lab/site.yaml" --tags @SIPO-08 --report "$lab/report" 2>&1 | grep -v 'TCP ref went negative'; then
+	echo "interop-kamailio: FAIL: SIPO-08 must pass against Kamailio's RFC 8898 challenge" >&2
+	exit 1
+fi
+if ! grep -q '^Server: kamailio' "$lab"/report/evidence/SIPO-08/*.txt; then
+	echo "interop-kamailio: FAIL: the SIPO-08 evidence does not show Kamailio answering" >&2
+	exit 1
+fi
+
+echo "interop-kamailio: lab mode: Kamailio's authz_server no longer trusted: SIPO-08 must fail"
+sed -i 's|- https://as.example.com/|- https://as.example.org/|' "$lab/site.yaml"
+set +e
+"$work/cutover" run --target "$lab/site.yaml" --tags @SIPO-08 >"$lab/untrusted.out" 2>&1
+code=$?
+set -e
+grep -v 'TCP ref went negative' "$lab/untrusted.out"
+if [ "$code" -ne 1 ] || ! grep -Eq '^  FAIL +SIPO-08 ' "$lab/untrusted.out"; then
+	echo "interop-kamailio: FAIL: want exit 1 with SIPO-08 failing for an untrusted authz_server, got exit $code" >&2
+	exit 1
+fi
+echo "interop-kamailio: PASS (lab mode: SIPO-08 passes against Kamailio and fails when its authz_server is not trusted)"

@@ -2,6 +2,9 @@ package embedded
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"os"
@@ -29,6 +32,12 @@ func WriteTarget(t *target.Target, path string) (map[string]string, error) {
 	site.TLS.CAFile = caFile
 	if err := os.WriteFile(filepath.Join(filepath.Dir(path), caFile), site.CAPEM, 0o644); err != nil {
 		return nil, fmt.Errorf("embedded: write ca: %w", err)
+	}
+	if c := site.SIP.MRACert; c != nil {
+		// Expressway-C's client certificate, for the MRA check.
+		if err := writeMRAClient(&site, path, c); err != nil {
+			return nil, err
+		}
 	}
 	env := map[string]string{}
 	for _, u := range site.Users {
@@ -97,5 +106,29 @@ func copyExports(h *target.Hybrid, dir string) error {
 			return fmt.Errorf("embedded: export %s: %w", n, err)
 		}
 	}
+	return nil
+}
+
+// writeMRAClient writes the fakes' Expressway-C client certificate and
+// key beside the target file (FILE.mra.pem, FILE.mra.key, the key
+// readable by the owner only) and names them in the target's sip section.
+func writeMRAClient(site *target.Site, path string, c *tls.Certificate) error {
+	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	var cb []byte
+	for _, der := range c.Certificate {
+		cb = append(cb, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+	}
+	kd, err := x509.MarshalPKCS8PrivateKey(c.PrivateKey)
+	if err != nil {
+		return fmt.Errorf("embedded: mra client key: %w", err)
+	}
+	dir := filepath.Dir(path)
+	if err := os.WriteFile(filepath.Join(dir, base+".mra.pem"), cb, 0o644); err != nil {
+		return fmt.Errorf("embedded: write mra client certificate: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, base+".mra.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}), 0o600); err != nil {
+		return fmt.Errorf("embedded: write mra client key: %w", err)
+	}
+	site.SIP.MRAClient = target.MRAClient{CertFile: base + ".mra.pem", KeyFile: base + ".mra.key"}
 	return nil
 }

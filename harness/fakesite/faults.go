@@ -36,13 +36,22 @@ type Fault struct {
 // catalogue is every capability's faults, one list per capability file
 // (faults_<capability>.go).
 func catalogue() []Fault {
-	return withJourney(slices.Concat(
+	out := slices.Concat(
 		discoveryFaults(),
 		ssoFaults(),
 		sipFaults(),
 		xmppFaults(),
 		hybridFaults(),
-	))
+	)
+	for _, also := range []map[string]Also{sipAlso()} {
+		for i := range out {
+			if a, ok := also[out[i].Name]; ok {
+				out[i].Kills = slices.Concat(out[i].Kills, a.Kills)
+				out[i].Errors = slices.Concat(out[i].Errors, a.Errors)
+			}
+		}
+	}
+	return withJourney(out)
 }
 
 // JourneyStageChecks are the per-user checks whose paths the journey
@@ -68,6 +77,14 @@ func withJourney(faults []Fault) []Fault {
 		}
 	}
 	return faults
+}
+
+// Also is what a fault of another capability does to a capability's
+// checks: ucm3's expired Tomcat certificate breaks its SIP OAuth port
+// too. Each capability keeps its own in its faults file, by fault name,
+// so the other capability's list stays as it is written.
+type Also struct {
+	Kills, Errors []string
 }
 
 // Catalogue returns every fault, sorted by name.

@@ -161,7 +161,7 @@ func Wire(p *Plan, run *Launched) error {
 		return err
 	}
 	site.Roots, site.CAPEM = roots, run.Bundle.CAPEM
-	return nil
+	return wireSIP(p, run.Bundle)
 }
 
 // vantage is the site's vantage point named view.

@@ -95,6 +95,7 @@ func Start(ctx context.Context, opts ...Option) (*Server, error) {
 		}
 	}
 	cfg.fill()
+	quietSipgo.Do(func() { sip.SetDefaultLogger(discardLogger()) })
 	if cfg.validate == nil {
 		cfg.validate = func(string, time.Time) (string, error) { return "", ErrTokenUnknown }
 	}
@@ -211,6 +212,12 @@ func (c *config) mraTLS(base *tls.Config) *tls.Config {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// quietSipgo silences the few sipgo messages no option reaches (its TCP
+// transport warns "TCP ref went negative" through sip.DefaultLogger when
+// a client closes a connection): a process-wide setting, made once,
+// before the first fake's sipgo goroutines start (they read it after).
+var quietSipgo sync.Once
 
 func (s *Server) newSIP(role Role, transport string) (*sipgo.Server, error) {
 	log := discardLogger()

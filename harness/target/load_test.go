@@ -140,6 +140,31 @@ func TestLoadErrors(t *testing.T) {
 		{name: "sso admin password not set", edit: func(s string) string {
 			return strings.Replace(s, "  # admin: {", "  admin: {", 1)
 		}, wantLine: lineOf("  # admin: {"), wantField: "sso.admin.password_env", wantMessage: "CUTOVER_UCM_ADMIN_PASSWORD is not set"},
+		{name: "sip oauth port below 1024", edit: func(s string) string {
+			return strings.Replace(s, "  oauth_port: 5090 ", "  oauth_port: 80 ", 1)
+		}, wantLine: lineOf("  oauth_port: 5090 "), wantField: "sip.oauth_port", wantMessage: "out of range 1024-49151"},
+		{name: "sip ports equal", edit: func(s string) string {
+			return strings.Replace(s, "mra_oauth_port: 5091", "mra_oauth_port: 5090", 1)
+		}, wantLine: lineOf("mra_oauth_port: 5091"), wantField: "sip.mra_oauth_port", wantMessage: "must differ"},
+		{name: "sip unknown device type", edit: func(s string) string {
+			return strings.Replace(s, "device_types: [CSF, BOT, TCT, TAB]", "device_types: [CSF, SEP]", 1)
+		}, wantLine: lineOf("device_types: [CSF, BOT, TCT, TAB]"), wantField: "sip.device_types[1]", wantMessage: `got "SEP"`},
+		{name: "sip unknown key", edit: func(s string) string {
+			return strings.Replace(s, "  tftp_port: 6970", "  tftp_prot: 6970", 1)
+		}, wantLine: lineOf("  tftp_port: 6970"), wantField: "sip.tftp_prot", wantMessage: "unknown key"},
+		{name: "sip mra client half given", edit: func(s string) string {
+			return strings.Replace(s, "  # mra_client: {cert_file: expc1.pem, key_file: expc1.key}", "  mra_client: {cert_file: expc1.pem}", 1)
+		}, wantLine: lineOf("  # mra_client: {"), wantField: "sip.mra_client", wantMessage: "want both cert_file and key_file"},
+		{name: "sip mra client unreadable", edit: func(s string) string {
+			return strings.Replace(s, "  # mra_client: {cert_file: expc1.pem, key_file: expc1.key}", "  mra_client: {cert_file: expc1.pem, key_file: expc1.key}", 1)
+		}, wantLine: lineOf("  # mra_client: {"), wantField: "sip.mra_client.cert_file", wantMessage: "unreadable"},
+		{name: "sip rfc8898 authz server not https", edit: func(s string) string {
+			return strings.Replace(s, `  # rfc8898: {registrar: "sip.example.com:5061", trusted_authz_servers: ["https://as.example.com/"]}`,
+				`  rfc8898: {registrar: "sip.example.com:5061", trusted_authz_servers: ["http://as.example.com/"]}`, 1)
+		}, wantLine: lineOf("  # rfc8898: {"), wantField: "sip.rfc8898.trusted_authz_servers[0]", wantMessage: "want an https URL"},
+		{name: "user device type", edit: func(s string) string {
+			return strings.Replace(s, "    devices: [CSFBOB]\n", "    devices: [CSFBOB]\n    device_types: [PC]\n", 1)
+		}, wantLine: lineOf("    devices: [CSFBOB]\n") + 1, wantField: "users[1].device_types[0]", wantMessage: `got "PC"`},
 		{name: "not yaml", edit: func(string) string { return "name: [unclosed\n" }, wantLine: 1, wantField: "(syntax)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
