@@ -7,7 +7,9 @@ Feature: Journey per identity
   applies. A user's day stops at the first stage that breaks, and the
   report says where.
 
-  @JRNY-01 @blocker
+  # @serial: it registers the same devices as SIPO-02, which a real UCM
+  # would see as one device registering twice at once.
+  @JRNY-01 @blocker @serial
   Scenario: Every test user's day across the capabilities completes
     Source: Cisco "Transitioning from Jabber to Webex" deployment guide, §Service Discovery, Authentication and Configuration (Figures 3 and 4)
     Remediation: Fix the first stage that breaks for each user named: its own check (the same stage's DISC, SSO, SIPO, XFED or HYB check) says what to change on the site.

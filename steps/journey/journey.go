@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"strings"
 
+	"example.com/cutover/harness/target"
 	"example.com/cutover/steps"
 )
 
@@ -43,6 +44,8 @@ func Register(r *steps.Registry, stages ...Stage) {
 	r.Before(func(ctx context.Context) context.Context { return context.WithValue(ctx, stateKey{}, &state{}) })
 	r.Step(`^every test user's day is followed through every capability$`, func(ctx context.Context) (context.Context, error) {
 		w, st := steps.WorldFrom(ctx), ctx.Value(stateKey{}).(*state)
+		// The day starts inside; a stage that stands elsewhere says so.
+		w.Where = target.Inside
 		var ev strings.Builder
 		for _, u := range w.T.Site.Users {
 			id := &steps.Identity{User: u, Values: map[string]string{}}

@@ -3,6 +3,8 @@
 package suite
 
 import (
+	"slices"
+
 	"github.com/cucumber/godog"
 
 	"example.com/cutover/harness/target"
@@ -27,6 +29,6 @@ func Initializer(t *target.Target, done func(steps.Done)) func(*godog.ScenarioCo
 	xmpp.Register(r)
 	hybrid.Register(r)
 	// A test user's day, stage by stage in the order of a cutover.
-	journey.Register(r, disc.JourneyStages()...)
+	journey.Register(r, slices.Concat(disc.JourneyStages(), sso.JourneyStages(), sip.JourneyStages())...)
 	return r.Initializer()
 }
