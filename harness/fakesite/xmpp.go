@@ -40,7 +40,8 @@ type S2SSettings struct {
 	// SiteUsers: the site's test users are local users here, by their JIDs'
 	// local parts, and answer every message (a test bot on the org's side).
 	SiteUsers bool `yaml:"site_users,omitempty" json:"site_users,omitempty"`
-	// Users are further local users (a partner's test user).
+	// Users are further local users (a partner's test user); they receive
+	// and never answer.
 	Users []string `yaml:"users,omitempty" json:"users,omitempty"`
 	// Allow is the external domain allow list (none: no allow list); Block
 	// the block list (the org's federation policy).
@@ -160,19 +161,24 @@ func startS2S(ctx context.Context, env *Env) (*hostS2S, error) {
 		hs.directL = newChanListener()
 		opts = append(opts, xmpps2s.WithDirectTLSListener(hs.directL))
 	}
-	var users []string
+	// The site's test users answer (the bots the probes prove delivery
+	// by); a partner's users only receive: two echoing ends would answer
+	// each other's answers for as long as the site runs.
+	var echo []string
 	if set.SiteUsers {
 		x := site.XMPP
 		for _, u := range site.Users {
 			local, dom, _ := strings.Cut(x.JIDOf(u), "@")
-			if dom == domain && !slices.Contains(users, local) {
-				users = append(users, local)
+			if dom == domain && !slices.Contains(echo, local) {
+				echo = append(echo, local)
 			}
 		}
 	}
-	users = append(users, set.Users...)
-	if len(users) > 0 {
-		opts = append(opts, xmpps2s.WithUsers(users...), xmpps2s.WithEcho(users...))
+	if len(echo) > 0 {
+		opts = append(opts, xmpps2s.WithEcho(echo...))
+	}
+	if len(set.Users) > 0 {
+		opts = append(opts, xmpps2s.WithUsers(set.Users...))
 	}
 	if len(set.Allow) > 0 {
 		opts = append(opts, xmpps2s.WithAllowList(set.Allow...))

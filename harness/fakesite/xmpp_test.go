@@ -43,6 +43,22 @@ func TestXMPPFederation(t *testing.T) {
 			if !strings.Contains(r.Connected, "fed1.webex.example.net") {
 				t.Errorf("connected to %q, want fed1.webex.example.net", r.Connected)
 			}
+			// carol only receives: had she answered alice's answer, the two
+			// would be answering each other still, on the next probe's
+			// reply path too.
+			r, err = a.Probe(ctx, xmpps2s.ProbeMessage{From: "carol@example.org", To: "alice@example.com", Body: "again"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Error != "" || r.Reply != xmpps2s.EchoPrefix+"again" {
+				t.Errorf("second probe: want an echo, got:\n%s", r)
+			}
+			for _, l := range r.Evidence {
+				if strings.Contains(l, xmpps2s.EchoPrefix+xmpps2s.EchoPrefix) {
+					t.Errorf("an answer to an answer crossed: %s", l)
+					break
+				}
+			}
 			if err := tg.Close(); err != nil {
 				t.Errorf("close: %v", err)
 			}

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mellium.im/sasl"
@@ -424,9 +425,19 @@ type outStream struct {
 	sess *xmpp.Session
 	done chan struct{}
 	err  error
+
+	// wmu serialises our writes with the write deadline each one sets;
+	// broken is set once a write failed (a TLS stream that failed a write
+	// is corrupt: crypto/tls fails every later write with the same error),
+	// so that the pool opens a new stream instead.
+	wmu    sync.Mutex
+	broken atomic.Bool
 }
 
 func (st *outStream) dead() bool {
+	if st.broken.Load() {
+		return true
+	}
 	select {
 	case <-st.done:
 		return true
@@ -494,9 +505,14 @@ func (o *outConn) session() (*outStream, error) {
 		return xmpp.Ready, nil, nil, nil
 	}
 	rc := &replayConn{Conn: o.conn, pre: bytes.Clone(o.hdr.Raw), lr: o.w.lr}
-	ctx, cancel := context.WithTimeout(o.s.ctx, o.s.cfg.timeout)
-	defer cancel()
-	sess, err := xmpp.NewSession(ctx, remote, local, rc, xmpp.S2S|xmpp.Secure|xmpp.Authn, neg)
+	// Never a context that ends for mellium (README): it watches one in
+	// a goroutine of its own that, scheduled late, moves the connection's
+	// deadline into the past after the call returned, under a read or a
+	// write already running on the stream. Our own deadline bounds the
+	// negotiation instead, cleared before anything else uses the stream.
+	_ = o.tcp.SetDeadline(time.Now().Add(o.s.cfg.timeout))
+	sess, err := xmpp.NewSession(context.Background(), remote, local, rc, xmpp.S2S|xmpp.Secure|xmpp.Authn, neg)
+	_ = o.tcp.SetDeadline(time.Time{})
 	if err != nil {
 		return nil, fmt.Errorf("xmpps2s: %s: session: %w", o.remote, err)
 	}
@@ -543,11 +559,34 @@ func (st *outStream) serve() {
 // sendTokens writes one stanza. A nil error means the bytes were written,
 // not that the peer accepted them (LIBNOTES): delivery is proven by a
 // reply only.
+//
+// ctx bounds the write through a write deadline set here, under wmu, not
+// through mellium (see session): mellium's watcher of a Send's context
+// can fire after that Send returned and time out the next one's write,
+// which breaks the TLS stream for good. A failed write ends the stream.
 func (st *outStream) sendTokens(ctx context.Context, toks []xml.Token) error {
-	if st.dead() {
+	st.wmu.Lock()
+	defer st.wmu.Unlock()
+	select {
+	case <-st.done:
 		return st.err
+	default:
 	}
-	if err := st.sess.Send(ctx, replay(toks)); err != nil && !errors.Is(err, errEndOfTokens) {
+	if st.broken.Load() {
+		return fmt.Errorf("xmpps2s: send to %s: %w: the stream failed a write", st.o.remote, ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("xmpps2s: send to %s: %w: %w", st.o.remote, ErrTimeout, err)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = st.o.tcp.SetWriteDeadline(dl)
+	}
+	err := st.sess.Send(context.Background(), replay(toks))
+	_ = st.o.tcp.SetWriteDeadline(time.Time{})
+	if err != nil && !errors.Is(err, errEndOfTokens) {
+		st.broken.Store(true)
+		st.o.tr.note(KindClose, "write failed, ending the stream: "+err.Error())
+		st.o.close()
 		return fmt.Errorf("xmpps2s: send to %s: %w", st.o.remote, err)
 	}
 	return nil
