@@ -2,16 +2,21 @@ package sso
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"example.com/cutover/harness/target"
+	"example.com/cutover/harness/ucm"
 	"example.com/cutover/steps"
 	jr "example.com/cutover/steps/journey"
 )
 
 // JourneyStages are SSO's part of a test user's day (JRNY-01): the user
 // signs in to the home cluster's UCM from inside the way the Webex App
-// does (AccessTokenFrom) and the access token is left for the stages
-// after ("oauth.access_token"); it is a secret the target redacts.
+// does (AccessTokenFrom), and UDS on every node of the cluster accepts the
+// token (the app lands on any of them), as SSO-14 requires. The access
+// token is left for the stages after ("oauth.access_token"); it is a
+// secret the target redacts.
 func JourneyStages() []jr.Stage {
 	return []jr.Stage{{Name: "SSO sign-in to UCM", Run: func(ctx context.Context, id *steps.Identity) (string, error) {
 		w := steps.WorldFrom(ctx)
@@ -19,7 +24,19 @@ func JourneyStages() []jr.Stage {
 		if err != nil {
 			return "", err
 		}
+		cl, _ := w.T.Site.Cluster(id.User.HomeCluster)
+		uc := ucm.NewClient(w.T.HTTPClient(target.Inside))
+		nodes, _ := target.Follow(w.T, cl.Nodes)
+		var bad []string
+		for _, n := range nodes {
+			if _, _, err := uc.UserDevices(tokenCtx(ctx, id.User), ucmBase(cl, n), id.User.Username, ucm.Auth{Bearer: tok.Access.Reveal()}); err != nil {
+				bad = append(bad, fmt.Sprintf("%s %v", n, siteRefused(err)))
+			}
+		}
+		if len(bad) > 0 {
+			return "", fmt.Errorf("UDS refuses the access token on %s", strings.Join(bad, "; "))
+		}
 		id.Values["oauth.access_token"] = tok.Access.Reveal()
-		return "an access token of " + id.User.HomeCluster, nil
+		return fmt.Sprintf("an access token UDS accepts on the %d nodes of %s", len(nodes), cl.Name), nil
 	}}}
 }
