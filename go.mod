@@ -26,7 +26,7 @@ require (
 	gopkg.in/yaml.v3 v3.0.1
 	mellium.im/sasl v0.3.2
 	mellium.im/xmlstream v0.15.4
-	mellium.im/xmpp v0.22.0
+	mellium.im/xmpp v0.23.0
 )
 
 require (
