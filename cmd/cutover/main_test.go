@@ -19,9 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"example.com/cutover/features"
 	"example.com/cutover/harness/report"
-	"example.com/cutover/harness/runner"
 	"example.com/cutover/harness/target"
 )
 
@@ -274,16 +272,6 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// catalogSize is how many checks the features hold (every capability's).
-func catalogSize(t *testing.T) int {
-	t.Helper()
-	checks, err := runner.Catalog(features.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(checks)
 }
 
 // TestStandardTagExpressions: Cucumber's syntax selects what it says.

@@ -92,14 +92,14 @@ func TestLoadHybridErrors(t *testing.T) {
 		}
 	}
 	// A key error stops validation; without it every value is reported.
-	p = hybridTarget(t, strings.Replace(`hybrid:
+	p = hybridTarget(t, `hybrid:
   axl: {password_env: NOPE}
   connectors: [{name: "", nodes: 0, imp_clusters: ["192.0.2.1"], users: -1}]
   email_change: {user: carol, new_email: nobody}
   exports:
     ucm: [{file: exports/missing.csv, cluster: ucm-z}]
     control_hub: exports/hub.csv
-`, "", "", 0), "    hybrid: {jid: \"not a jid\", webex_email: nobody}\n")
+`, "    hybrid: {jid: \"not a jid\", webex_email: nobody}\n")
 	_, err = target.LoadFile(p, hybridEnv)
 	if !errors.As(err, &le) {
 		t.Fatalf("want a LoadError, got %v", err)

@@ -117,7 +117,7 @@ func noDuplicateEmails(ctx context.Context) error {
 		if err == nil {
 			k, _ := ident.EmailKey(d.DirectoryURI)
 			if c := claims[k]; len(c) > 1 {
-				err = fmt.Errorf("Directory URI %s is claimed by %d IM&P users (%s): the connector refuses to map it", d.DirectoryURI, len(c), strings.Join(c, ", "))
+				err = fmt.Errorf("the Directory URI %s is claimed by %d IM&P users (%s): the connector refuses to map it", d.DirectoryURI, len(c), strings.Join(c, ", "))
 				named[k] = true
 			}
 		}

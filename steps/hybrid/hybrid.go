@@ -149,7 +149,7 @@ func lookUpWebex(ctx context.Context) (context.Context, error) {
 		_, found, e, err := c.Person(ctx, u.Hybrid.WebexToken, u.Hybrid.WebexEmail)
 		var se *webex.StatusError
 		if errors.As(err, &se) && se.Code == http.StatusUnauthorized {
-			err = target.NotTested(fmt.Errorf("Webex refused %s's token (401): renew it (%s): %w", u.Username, u.Hybrid.WebexTokenEnv, err))
+			err = target.NotTested(fmt.Errorf("the Webex API refused %s's token (401): renew it (%s): %w", u.Username, u.Hybrid.WebexTokenEnv, err))
 		}
 		st.webex[u.Username] = webexLookup{found: found, err: err}
 		fmt.Fprintf(&ev, "== %s (%s)\n%s\n=> found %t err %v\n\n", u.Username, u.Hybrid.WebexEmail, strings.TrimSpace(e.String()), found, err)
@@ -223,7 +223,7 @@ func bothSides(ctx context.Context) error {
 		var err error
 		switch {
 		case l.err != nil:
-			err = fmt.Errorf("Webex lookup of %s: %w", u.Hybrid.WebexEmail, l.err)
+			err = fmt.Errorf("looking up %s in Webex: %w", u.Hybrid.WebexEmail, l.err)
 		case !l.found:
 			probs = append(probs, fmt.Sprintf("Webex has no identity %s", u.Hybrid.WebexEmail))
 		}

@@ -48,7 +48,7 @@ func signIn(ctx context.Context, w *steps.World, u target.User) (*jabber, error)
 	}
 	conn, err := w.T.DialContext(w.Where)(ctx, "tcp", net.JoinHostPort(host, C2SPort))
 	if err != nil {
-		return nil, fmt.Errorf("Jabber sign-in of %s: %w", u.Username, err)
+		return nil, fmt.Errorf("the Jabber sign-in of %s: %w", u.Username, err)
 	}
 	_ = conn.SetDeadline(time.Now().Add(w.T.Timeout()))
 	uid, _, _ := strings.Cut(u.Hybrid.JID, "@")
@@ -60,7 +60,7 @@ func signIn(ctx context.Context, w *steps.World, u target.User) (*jabber, error)
 	}
 	if err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("Jabber sign-in of %s at %s: %w", u.Username, host, err)
+		return nil, fmt.Errorf("the Jabber sign-in of %s at %s: %w", u.Username, host, err)
 	}
 	_ = conn.SetDeadline(time.Time{})
 	return &jabber{u: u, host: host, c: hybrid.NewClient(stream, hybrid.Bare(full))}, nil

@@ -49,7 +49,7 @@ func webexOnePrompt(ctx context.Context) error {
 	idpURL := steps.WorldFrom(ctx).T.Site.SSO.IdP
 	return eachUser(ctx, func(r *userRun) error {
 		if r.webexErr != nil {
-			return fmt.Errorf("Webex sign-in: %w", r.webexErr)
+			return fmt.Errorf("the Webex sign-in: %w", r.webexErr)
 		}
 		var at []string
 		for _, h := range r.webex.Nav.Hops {
@@ -58,7 +58,7 @@ func webexOnePrompt(ctx context.Context) error {
 			}
 		}
 		if len(at) != 1 || (idpURL != "" && at[0] != host(idpURL)) {
-			return fmt.Errorf("Webex sign-in: want one credential prompt at %s, got %d at %v", host(idpURL), len(at), at)
+			return fmt.Errorf("the Webex sign-in: want one credential prompt at %s, got %d at %v", host(idpURL), len(at), at)
 		}
 		return nil
 	})

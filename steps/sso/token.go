@@ -69,11 +69,9 @@ type journey struct {
 	gate  *gate // nil outside a scenario
 
 	// UCM sign-in, made once.
-	done    bool
-	step    sso.Step
-	err     error
-	webex   *sso.Step
-	webexEr error
+	done bool
+	step sso.Step
+	err  error
 }
 
 // ucmBase is https://node:port of node in cluster c.
