@@ -79,6 +79,6 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.Version = version().String()
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newRunCmd(), newListCmd(), newFakesCmd(), newSelftestCmd(), newVersionCmd(), newReportCmd(), newDiffCmd(), newVerifyCmd(), newLabCmd())
+	root.AddCommand(newRunCmd(), newListCmd(), newFakesCmd(), newSelftestCmd(), newVersionCmd(), newReportCmd(), newDiffCmd(), newVerifyCmd(), newLabCmd(), newCertifyCmd())
 	return root
 }
