@@ -85,13 +85,17 @@ func TestHosts(t *testing.T) {
 				}
 			}
 		}},
-		{"ucm1.example.com", func(t *testing.T, addr string) {
-			c, err := net.DialTimeout("tcp", addr, 3*time.Second)
-			if err != nil {
-				t.Errorf("ucm1 at %s: %v", addr, err)
-				return
+		{"ucm1.example.com", func(t *testing.T, addrs string) {
+			// One listener per port: UDS and OAuth on 8443, SIP OAuth,
+			// SIP MRA, devcfg.
+			for _, addr := range strings.Split(addrs, ",") {
+				c, err := net.DialTimeout("tcp", addr, 3*time.Second)
+				if err != nil {
+					t.Errorf("ucm1 at %s: %v", addr, err)
+					continue
+				}
+				c.Close()
 			}
-			c.Close()
 		}},
 	} {
 		t.Run(tc.role, func(t *testing.T) {
