@@ -52,6 +52,14 @@ Feature: SIP OAuth registration
     When a client with a certificate from an unknown CA connects to the MRA OAuth port of every UCM node
     Then every node refuses it before any SIP answer
 
+  @SIPO-11 @major
+  Scenario: The MRA OAuth port refuses a TLS client that presents no certificate
+    Source: Cisco TN215572 "Jabber and SIP OAuth Mode", §Overall Architecture (the MRA OAuth port 5091 is mutual TLS between Expressway-C and UCM); §Troubleshoot, Scenario 3
+    Remediation: Make the SIP MRA OAuth port of every UCM node mutual TLS (it must require the client certificate of Expressway-C, signed by a CA in tomcat-trust) and restart Cisco CallManager; a port that takes a client without a certificate lets anyone reach the registrar as if it were Expressway-C.
+    Given a client inside the network
+    When a client without a certificate connects to the MRA OAuth port of every UCM node
+    Then every node asks for a client certificate and refuses the client before any SIP answer
+
   @SIPO-10 @major
   Scenario: The SIP OAuth port of every node refuses TLS below 1.2
     Source: RFC 8996 §2-3 (TLS 1.0 and 1.1 must not be used); Cisco TN215572 "Jabber and SIP OAuth Mode", §Overall Architecture (the OAuth port is TLS with the node's Tomcat certificate)
@@ -97,3 +105,12 @@ Feature: SIP OAuth registration
     When every test user's first device registers with the token in the UCM form
     And every test user's first device registers with the token in the RFC 6750 form
     Then every registration in both forms is answered 200
+
+  # @serial: it registers the same devices as SIPO-02.
+  @SIPO-12 @major @serial
+  Scenario: No registration outlives the access token it was made with
+    Source: RFC 3261 §10.2.1 and §10.3 step 7 (the registrar may shorten the expiration asked and says in the 200 what it grants); RFC 6750 §3.1 (an expired token is invalid_token); Cisco TN215572 "Jabber and SIP OAuth Mode", the sample registration (Expires: 3600 asked, 120 granted)
+    Remediation: Keep the registration time UCM grants on the SIP OAuth port (120 s by default) below the lifetime of the OAuth access token (System > Enterprise Parameters, OAuth Access Token Expiry Timer), so that a device re-registers, and shows a fresh token, before its token expires.
+    Given a client inside the network
+    When every test user's first device registers with the user's access token asking for a binding of 86400 seconds
+    Then no registration is granted longer than the user's access token has left, and each unregisters

@@ -39,6 +39,12 @@ func sipFaults() []Fault {
 		{Name: "sip-mra-any-client-cert", Kills: []string{"SIPO-06"},
 			Description: "ucmb1's MRA OAuth port takes a client certificate of any signer",
 			apply:       onHost("ucmb1.example.com", KindSIPMRA, func(s *SIPMRASettings) { s.AcceptAnyClientCertificate = true })},
+		{Name: "sip-mra-no-client-cert", Kills: []string{"SIPO-11"},
+			Description: "ucm2's MRA OAuth port is one-way TLS: it takes a client that presents no certificate",
+			apply:       onHost(ucm2, KindSIPMRA, func(s *SIPMRASettings) { s.AcceptNoClientCertificate = true })},
+		{Name: "sip-expires-outlives-token", Kills: []string{"SIPO-12"},
+			Description: "the SIP OAuth ports grant a binding of up to a day (86400 s asked), longer than the access token lives",
+			apply:       every(KindSIPOAuth, func(s *SIPOAuthSettings) { s.MaxExpires = 86400 })},
 		{Name: "sip-device-missing", Kills: []string{"SIPO-02", "SIPO-07"},
 			Description: "TABALICE does not exist on ucm-a (no configuration file, REGISTER 404)",
 			apply: all(
@@ -56,7 +62,7 @@ func sipFaults() []Fault {
 		{Name: "sip-only-ucm-credentials", Kills: []string{"SIPO-09"},
 			Description: "the SIP OAuth ports answer 400 to Bearer credentials in the RFC 6750 form (only token=\"…\" is read)",
 			apply:       every(KindSIPOAuth, func(s *SIPOAuthSettings) { s.OnlyUCMCredentials = true })},
-		{Name: "sip-oauth-tls-below-12", Kills: []string{"SIPO-01", "SIPO-02", "SIPO-03", "SIPO-05", "SIPO-06", "SIPO-10"},
+		{Name: "sip-oauth-tls-below-12", Kills: []string{"SIPO-01", "SIPO-02", "SIPO-03", "SIPO-05", "SIPO-06", "SIPO-10", "SIPO-11"},
 			Description: "ucm2's SIP OAuth and MRA ports speak only TLS 1.0 and 1.1",
 			apply:       onHost(ucm2, KindSIPOAuth, func(s *SIPOAuthSettings) { s.TLSBelow12 = true })},
 		{Name: "sip-authz-server-untrusted", Kills: []string{"SIPO-08"},
@@ -104,16 +110,16 @@ func dropService(host, kind string) func(*Plan) error {
 // user's sign-in to the home publisher (or at the IdP) fails, the checks
 // that need a token could not test.
 func sipAlso() map[string]Also {
-	onUCM3 := []string{"SIPO-01", "SIPO-02", "SIPO-03", "SIPO-05", "SIPO-06"}
-	tokenless := []string{"SIPO-01", "SIPO-03", "SIPO-05", "SIPO-06", "SIPO-07", "SIPO-08", "SIPO-10"}
-	withToken := []string{"SIPO-02", "SIPO-04", "SIPO-09"}
+	onUCM3 := []string{"SIPO-01", "SIPO-02", "SIPO-03", "SIPO-05", "SIPO-06", "SIPO-11"}
+	tokenless := []string{"SIPO-01", "SIPO-03", "SIPO-05", "SIPO-06", "SIPO-07", "SIPO-08", "SIPO-10", "SIPO-11"}
+	withToken := []string{"SIPO-02", "SIPO-04", "SIPO-09", "SIPO-12"}
 	return map[string]Also{
 		"dns-inside-garbage": {Kills: tokenless, Errors: withToken},
 		"dns-inside-slow":    {Errors: slices.Concat(tokenless, withToken)},
 		"ucm-cert-expired":   {Kills: onUCM3},
 		"ucm-cert-untrusted": {Kills: onUCM3},
 		"uds-node-dead":      {Kills: append(slices.Clone(onUCM3), "SIPO-10")},
-		"uds-top2-dead":      {Kills: []string{"SIPO-01", "SIPO-03", "SIPO-05", "SIPO-06", "SIPO-07", "SIPO-10"}, Errors: withToken},
+		"uds-top2-dead":      {Kills: []string{"SIPO-01", "SIPO-03", "SIPO-05", "SIPO-06", "SIPO-07", "SIPO-10", "SIPO-11"}, Errors: withToken},
 		// A sign-in that fails at the IdP leaves no token to register with.
 		"idp-clock-skew":            {Errors: withToken},
 		"idp-refuses-test-password": {Errors: withToken},

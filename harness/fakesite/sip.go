@@ -57,6 +57,9 @@ type SIPOAuthSettings struct {
 	OnlyDigest bool `yaml:"only_digest,omitempty" json:"only_digest,omitempty"`
 	// TLSBelow12 speaks only TLS 1.0 and 1.1 on the OAuth and MRA ports.
 	TLSBelow12 bool `yaml:"tls_below_12,omitempty" json:"tls_below_12,omitempty"`
+	// MaxExpires is the longest binding the node grants, in seconds
+	// (UCM grants 120 s); a fault when it outlives the access tokens.
+	MaxExpires int `yaml:"max_expires,omitempty" json:"max_expires,omitempty"`
 	// OnlyUCMCredentials answers 400 to Bearer credentials without
 	// token="…" (the RFC 6750 form).
 	OnlyUCMCredentials bool `yaml:"only_ucm_credentials,omitempty" json:"only_ucm_credentials,omitempty"`
@@ -70,6 +73,9 @@ type SIPMRASettings struct {
 	UntrustedExpresswaySigner bool `yaml:"untrusted_expressway_signer,omitempty" json:"untrusted_expressway_signer,omitempty"`
 	// AcceptAnyClientCertificate takes any client certificate.
 	AcceptAnyClientCertificate bool `yaml:"accept_any_client_certificate,omitempty" json:"accept_any_client_certificate,omitempty"`
+	// AcceptNoClientCertificate takes a TLS client that presents no
+	// certificate (one-way TLS on the MRA port).
+	AcceptNoClientCertificate bool `yaml:"accept_no_client_certificate,omitempty" json:"accept_no_client_certificate,omitempty"`
 }
 
 // DevCfgSettings is a node's TFTP HTTP service. The nodes, ports and
@@ -254,6 +260,9 @@ func ucmRegistrarOptions(env *Env, n *sipNode) ([]sipreg.Option, error) {
 		if m.AcceptAnyClientCertificate {
 			opts = append(opts, sipreg.AcceptAnyClientCertificate())
 		}
+		if m.AcceptNoClientCertificate {
+			opts = append(opts, sipreg.AcceptNoClientCertificate())
+		}
 	}
 	if len(s.ProfileWithoutOAuth) > 0 {
 		opts = append(opts, sipreg.ProfileWithoutOAuth(s.ProfileWithoutOAuth...))
@@ -278,6 +287,9 @@ func ucmRegistrarOptions(env *Env, n *sipNode) ([]sipreg.Option, error) {
 	}
 	if s.TLSBelow12 {
 		opts = append(opts, sipreg.OfferTLSBelow12())
+	}
+	if s.MaxExpires > 0 {
+		opts = append(opts, sipreg.WithExpires(time.Duration(s.MaxExpires)*time.Second))
 	}
 	if s.OnlyUCMCredentials {
 		opts = append(opts, sipreg.OnRegister(onlyUCMCredentials))

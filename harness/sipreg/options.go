@@ -117,6 +117,7 @@ type faults struct {
 	removed          map[string]bool
 	untrustedSigner  bool
 	anyClientCert    bool
+	noClientCertOK   bool
 	anyToken         bool
 	expiredOK        bool
 	revokedOK        bool
@@ -454,6 +455,13 @@ func UntrustedExpresswaySigner() Option {
 // certificate, whoever signed it.
 func AcceptAnyClientCertificate() Option {
 	return func(c *config) error { c.f.anyClientCert = true; return nil }
+}
+
+// AcceptNoClientCertificate is a fault: the MRA port takes a TLS client
+// that presents no certificate (a certificate that is presented is still
+// verified), as a port configured for one-way TLS would.
+func AcceptNoClientCertificate() Option {
+	return func(c *config) error { c.f.noClientCertOK = true; return nil }
 }
 
 // AcceptAnyToken is a fault: any non-empty bearer token registers, as the

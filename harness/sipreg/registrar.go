@@ -188,10 +188,16 @@ func (c *config) mraTLS(base *tls.Config) *tls.Config {
 		tc.ClientCAs = c.expSigner
 	}
 	tc.ClientAuth = tls.RequireAndVerifyClientCert
+	if c.f.noClientCertOK {
+		tc.ClientAuth = tls.VerifyClientCertIfGiven
+	}
 	if len(c.expNames) > 0 {
 		names := append([]string(nil), c.expNames...)
 		tc.VerifyConnection = func(cs tls.ConnectionState) error {
 			if len(cs.PeerCertificates) == 0 {
+				if c.f.noClientCertOK {
+					return nil
+				}
 				return errors.New("sipreg: no Expressway-C certificate")
 			}
 			leaf := cs.PeerCertificates[0]

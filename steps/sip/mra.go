@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"example.com/cutover/harness/pki"
 	"example.com/cutover/harness/sipreg"
@@ -173,6 +174,72 @@ func rfc8898Challenge(ctx context.Context) error {
 			}
 		}
 		f.Subject(ctx, r.subject, g.Err())
+	}
+	return f.Err()
+}
+
+// noCertResult is a tokenless REGISTER over TLS without a client
+// certificate to a node's MRA OAuth port; asked says the node sent a
+// certificate request in the handshake.
+type noCertResult struct {
+	regResult
+	asked bool
+}
+
+func mraNoCert(ctx context.Context) (context.Context, error) {
+	w, st := steps.WorldFrom(ctx), state(ctx)
+	if len(w.T.Site.Expressway.Core) == 0 && len(w.T.Site.Expressway.Edge) == 0 {
+		return ctx, steps.NotApplicable("the site has no Expressway: no MRA")
+	}
+	st.nocert = nil
+	for _, node := range w.T.Site.AllUCMNodes() {
+		r := noCertResult{regResult: regResult{subject: node, node: w.T.Site.SIP.MRAAddr(node)}}
+		u, dev, ok := nodeUser(w, node)
+		if !ok {
+			r.err = steps.NotApplicable("no test user with a softphone device is homed on %s's cluster", node)
+			st.nocert = append(st.nocert, r)
+			continue
+		}
+		r.user, r.device = u, dev
+		var asked atomic.Bool
+		// Asked for a certificate, the client has none to give: an empty
+		// Certificate message, as a TLS client without one sends.
+		c, err := phoneWith(ctx, w, node, func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			asked.Store(true)
+			return &tls.Certificate{}, nil
+		})
+		if err != nil {
+			r.err = err
+		} else {
+			r.res, r.err = tokenless(ctx, c, r.node, u, dev)
+		}
+		r.asked = asked.Load()
+		st.nocert = append(st.nocert, r)
+	}
+	rs := make([]regResult, len(st.nocert))
+	for i, r := range st.nocert {
+		rs[i] = r.regResult
+	}
+	return steps.Attach(ctx, "MRA port with no client certificate", evidence(rs)), nil
+}
+
+func mraNoCertRefused(ctx context.Context) error {
+	st := state(ctx)
+	var f steps.Failures
+	for _, r := range st.nocert {
+		var err error
+		switch {
+		case errors.Is(r.err, steps.ErrNotApplicable) || errors.Is(r.err, target.ErrNotTested):
+			err = r.err
+		case r.res != nil && (r.res.Challenge != nil || r.res.Status != 0 || r.res.Registered):
+			err = fmt.Errorf("%s: want the handshake refused (no client certificate), got a SIP answer (%s): the MRA port is not mutual TLS", r.node, reason(r.regResult))
+			steps.Hint(ctx, "the MRA OAuth port of %s must require Expressway-C's client certificate (mutual TLS): check the SIP MRA OAuth port setting and tomcat-trust, then restart Cisco CallManager", r.subject)
+		case !r.asked:
+			err = fmt.Errorf("%s: want the node to ask for a client certificate, the handshake ended before it did: %v", r.node, reason(r.regResult))
+		case r.err == nil:
+			err = fmt.Errorf("%s: want the handshake refused, got %s", r.node, reason(r.regResult))
+		}
+		f.Subject(ctx, r.subject, err)
 	}
 	return f.Err()
 }

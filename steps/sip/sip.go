@@ -43,6 +43,7 @@ type cfgResult struct {
 type sipState struct {
 	regs    []regResult
 	rogue   []regResult
+	nocert  []noCertResult
 	configs []cfgResult
 	tok     *tokens
 	old     []oldTLSResult
@@ -70,6 +71,8 @@ func Register(r *steps.Registry) {
 	r.Step(`^every node completes mutual TLS and challenges REGISTER with 407$`, mraAccepted)
 	r.Step(`^a client with a certificate from an unknown CA connects to the MRA OAuth port of every UCM node$`, mraRogue)
 	r.Step(`^every node refuses it before any SIP answer$`, mraRefused)
+	r.Step(`^a client without a certificate connects to the MRA OAuth port of every UCM node$`, mraNoCert)
+	r.Step(`^every node asks for a client certificate and refuses the client before any SIP answer$`, mraNoCertRefused)
 	r.Step(`^it sends REGISTER without credentials to the RFC 8898 registrar$`, tokenlessRFC8898)
 	r.Step(`^the registrar answers 401 with a Bearer challenge naming realm, scope and a trusted authz_server$`, rfc8898Challenge)
 	r.Step(`^it offers only TLS 1.0 and 1.1 to the SIP OAuth port of every UCM node$`, oldTLS)
@@ -88,11 +91,21 @@ func challengeOnly(context.Context, bool) (string, error) { return "", errChalle
 // the target's settings (with cert as the client certificate), the site's
 // clock and the target's timeout.
 func phone(ctx context.Context, w *steps.World, host string, cert *tls.Certificate, trusted ...string) (*softphone.Client, error) {
-	tc := w.T.TLSConfig(host)
+	var present func(*tls.CertificateRequestInfo) (*tls.Certificate, error)
 	if cert != nil {
 		// Presented whatever CAs the node asks for, as Expressway-C does:
 		// the node, not the client, must refuse a signer it does not trust.
-		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
+		present = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
+	}
+	return phoneWith(ctx, w, host, present, trusted...)
+}
+
+// phoneWith is phone with present answering the node's certificate
+// request (nil: the client has no certificate and is never asked).
+func phoneWith(ctx context.Context, w *steps.World, host string, present func(*tls.CertificateRequestInfo) (*tls.Certificate, error), trusted ...string) (*softphone.Client, error) {
+	tc := w.T.TLSConfig(host)
+	if present != nil {
+		tc.GetClientCertificate = present
 	}
 	dial := w.T.DialContext(w.Where)
 	c, err := softphone.New(

@@ -25,6 +25,8 @@ func registerTokenSteps(r *steps.Registry) {
 	r.Step(`^no expired token is answered 200$`, noneRegistered)
 	r.Step(`^every test user's first device registers with the token in the (UCM|RFC 6750) form$`, registerForm)
 	r.Step(`^every registration in both forms is answered 200$`, bothFormsRegistered)
+	r.Step(`^every test user's first device registers with the user's access token asking for a binding of (\d+) seconds$`, registerLong)
+	r.Step(`^no registration is granted longer than the user's access token has left, and each unregisters$`, grantWithinToken)
 }
 
 // tokens are the users' access tokens, obtained once per scenario.
@@ -64,6 +66,12 @@ func userTokens(ctx context.Context, st *sipState) *tokens {
 // sent there again. A probe (a token that must be refused) is counted by
 // target.Probe instead.
 func withToken(ctx context.Context, w *steps.World, u target.User, device, node, tok string, form softphone.CredentialForm, probe bool) regResult {
+	return withTokenFor(ctx, w, u, device, node, tok, form, probe, 0)
+}
+
+// withTokenFor is withToken asking for a binding of expires (0: the
+// softphone's default).
+func withTokenFor(ctx context.Context, w *steps.World, u target.User, device, node, tok string, form softphone.CredentialForm, probe bool, expires time.Duration) regResult {
 	addr := w.T.Site.SIP.OAuthAddr(node)
 	r := regResult{subject: u.Username + "/" + device, user: u, device: device, node: addr}
 	if err := w.T.CredentialTo("sips", node); err != nil {
@@ -82,7 +90,7 @@ func withToken(ctx context.Context, w *steps.World, u target.User, device, node,
 		return r
 	}
 	r.res, r.err = c.Register(ctx, softphone.Registration{Registrar: addr, User: u.Username, DeviceName: device,
-		Tokens: softphone.StaticToken(tok), Form: form})
+		Tokens: softphone.StaticToken(tok), Form: form, Expires: expires})
 	if !probe && errors.Is(r.err, softphone.ErrTokenRejected) {
 		w.T.CredentialRefused(node, u.Username, "SIP OAuth registrar refused the access token")
 	}
@@ -291,6 +299,70 @@ func bothFormsRegistered(ctx context.Context) error {
 			err = fmt.Errorf("%s: want 200, got %w", r.node, r.err)
 		case !r.res.Registered:
 			err = fmt.Errorf("%s: want 200, got %s", r.node, r.res.Reason)
+		}
+		f.Subject(ctx, r.subject, err)
+	}
+	return f.Err()
+}
+
+func registerLong(ctx context.Context, secs int) (context.Context, error) {
+	w, st := steps.WorldFrom(ctx), state(ctx)
+	tk := userTokens(ctx, st)
+	st.regs = nil
+	for _, u := range w.Users() {
+		devs := softphones(u)
+		if len(devs) == 0 {
+			continue
+		}
+		r := regResult{subject: u.Username + "/" + devs[0], user: u, device: devs[0]}
+		if err := tk.err[u.Username]; err != nil {
+			r.err = err
+		} else if _, ok := tk.exp[u.Username]; !ok {
+			r.err = target.NotTested(fmt.Errorf("%s's access token does not say when it expires (no exp, no expires_in)", u.Username))
+		} else {
+			r = withTokenFor(ctx, w, u, devs[0], homeNodes(w, u)[0], tk.access[u.Username], softphone.FormAuto, false, time.Duration(secs)*time.Second)
+		}
+		st.regs = append(st.regs, r)
+	}
+	if len(st.regs) == 0 {
+		return ctx, steps.NotApplicable("no test user has a softphone device")
+	}
+	return steps.Attach(ctx, "REGISTER asking for a long binding", evidence(st.regs)), nil
+}
+
+// grantWithinToken holds each granted Expires to what the user's token
+// had left when the registrar answered: a binding that outlives its token
+// keeps a device reachable on a credential that no longer holds.
+func grantWithinToken(ctx context.Context) error {
+	w, st := steps.WorldFrom(ctx), state(ctx)
+	tk := userTokens(ctx, st)
+	var f steps.Failures
+	for _, r := range st.regs {
+		var err error
+		switch {
+		case errors.Is(r.err, target.ErrNotTested):
+			err = r.err
+		case r.err != nil:
+			err = fmt.Errorf("%s: want 200 to REGISTER with %s's access token, got %w", r.node, r.user.Username, r.err)
+		case !r.res.Registered:
+			err = fmt.Errorf("%s: want 200, got %s", r.node, r.res.Reason)
+		default:
+			at := w.Now()
+			for _, e := range r.res.Exchanges {
+				if !e.Sent && strings.HasPrefix(e.Text, "SIP/2.0 200") {
+					at = e.At
+					break
+				}
+			}
+			// Expires is in whole seconds, rounded up.
+			left := tk.exp[r.user.Username].Sub(at) + time.Second
+			switch {
+			case r.res.Granted > left:
+				err = fmt.Errorf("%s: granted a binding of %v, but the access token had %v left (RFC 3261 §10.3: the registrar may shorten what is asked)", r.node, r.res.Granted, left.Truncate(time.Second))
+				steps.Hint(ctx, "%s grants registrations longer than the UCM access tokens live: keep the registration timer below the OAuth access token expiry (UCM grants 120 s)", r.node)
+			case !r.res.Unregistered:
+				err = fmt.Errorf("%s: registered, but Expires: 0 left the binding: %s", r.node, r.res.Reason)
+			}
 		}
 		f.Subject(ctx, r.subject, err)
 	}

@@ -255,8 +255,8 @@ func TestCertificateProblems(t *testing.T) {
 	}
 }
 
-// SIPO-06: the MRA port takes Expressway-C's certificate and refuses
-// others.
+// SIPO-06 and SIPO-11: the MRA port takes Expressway-C's certificate and
+// refuses others, and a client without one.
 func TestMRA(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -271,6 +271,7 @@ func TestMRA(t *testing.T) {
 		{name: "no client certificate", signer: "", cn: ""},
 		{name: "signer untrusted (fault)", opts: []sipreg.Option{sipreg.UntrustedExpresswaySigner()}, signer: "exp", cn: "expc1.example.com"},
 		{name: "any certificate (fault)", opts: []sipreg.Option{sipreg.AcceptAnyClientCertificate()}, signer: "other", cn: "evil.example.net", ok: true},
+		{name: "no certificate taken (fault)", opts: []sipreg.Option{sipreg.AcceptNoClientCertificate()}, signer: "", cn: "", ok: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, nil, tc.opts...)
