@@ -90,3 +90,19 @@ Feature: XMPP federation
     Remediation: Give the federation host a certificate from a public CA with the XMPP domain as DNS-ID or SRV-ID (_xmpp-server.<domain>); partners with s2s_secure_auth refuse anything else. Where Webex cannot offer it, tell such partners federation will not work.
     When every partner that demands authenticated TLS sends a 1:1 message to the first test user
     Then every such message is answered over TLS authenticated with SASL EXTERNAL
+
+  @XFED-11 @major
+  Scenario: A partner whose certificate the site cannot verify federates by server dialback
+    Source: XEP-0220 §2.1 and §2.4 (server dialback: the receiving server verifies the key with the sender's authoritative server); XEP-0178 §3 (dialback where SASL EXTERNAL is not possible); RFC 6120 §13.7.1.2
+    Remediation: Keep server dialback enabled on the federation host ; partners whose certificates do not name their XMPP domain authenticate only by dialback.
+    When every partner that accepts dialback sends a 1:1 message to the first test user
+    Then every partner that could not use SASL EXTERNAL is answered over a stream authenticated by dialback
+
+  @XFED-12 @major
+  Scenario: Every STARTTLS federation target requires TLS before anything else
+    Source: RFC 6120 §5.3.1 (STARTTLS advertised, <required/> when mandatory-to-negotiate), §5.4.3.3 and §13.7 (TLS before SASL and dialback); Cisco Expressway administrator guide, XMPP federation (Require TLS)
+    Remediation: Make TLS mandatory for XMPP federation on every host the _xmpp-server records name (Expressway: Require TLS; Webex: always): offer STARTTLS as required and no SASL or dialback before it.
+    Given a client outside the network
+    When it resolves the org's XMPP domain as a federating server would
+    And it opens an XMPP stream to every "_xmpp-server" target
+    Then every one offers STARTTLS as required and nothing else before TLS

@@ -54,6 +54,7 @@ func Example() {
 	// fed1.webex.example.net [outside] [xmpp-s2s:5269 xmpp-s2s:5270]
 	// xmpp.example.org [outside] [xmpp-s2s:5269 xfed-agent:8443]
 	// partner.example.org [outside] [xmpp-s2s:5269 xfed-agent:8443]
+	// xmpp.legacy.example.org [outside] [xmpp-s2s:5269 xfed-agent:8443]
 	// blocked.example.org [outside] [xmpp-s2s:5269 xfed-agent:8443]
 	// webexapis.com [dmz outside] [webex:443]
 	// expc1.example.com [inside dmz] [hybrid-connector:9443]

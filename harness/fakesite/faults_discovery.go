@@ -121,7 +121,7 @@ func discoveryFaults() []Fault {
 			Description: "the inside DNS does not answer over TCP (firewall blocks 53/tcp)",
 			apply:       inView(ZoneInside, func(d *DNSSettings) error { d.NoTCP = true; return nil })},
 		{Name: "dns-outside-silent", Errors: []string{"DISC-02", "DISC-03", "DISC-04", "DISC-09", "DISC-10", "DISC-11", "DISC-15", "DISC-17", "DISC-18", "DISC-19",
-			"XFED-01", "XFED-02", "XFED-03", "XFED-04", "XFED-05", "XFED-06", "XFED-07", "XFED-08", "XFED-09", "XFED-10",
+			"XFED-01", "XFED-02", "XFED-03", "XFED-04", "XFED-05", "XFED-06", "XFED-07", "XFED-08", "XFED-09", "XFED-10", "XFED-11", "XFED-12",
 			"SSO-03"},
 			Description: "the outside resolver never answers (the suite's path to it is cut): every outside check could not test, none fails (the suite's timeout is 300 ms here, to keep the selftest short)",
 			apply: inView(ZoneOutside, func(d *DNSSettings) error {

@@ -57,6 +57,8 @@ type S2SSettings struct {
 	// Faults.
 	NeverDeliver    bool `yaml:"never_deliver,omitempty" json:"never_deliver,omitempty"`
 	AcceptGroupchat bool `yaml:"accept_groupchat,omitempty" json:"accept_groupchat,omitempty"`
+	NoDialback      bool `yaml:"no_dialback,omitempty" json:"no_dialback,omitempty"`
+	NoStartTLS      bool `yaml:"no_starttls,omitempty" json:"no_starttls,omitempty"`
 }
 
 // AgentSettings is a federation test agent; it has nothing to set.
@@ -197,6 +199,12 @@ func startS2S(ctx context.Context, env *Env) (*hostS2S, error) {
 	}
 	if set.AcceptGroupchat {
 		opts = append(opts, xmpps2s.AcceptGroupchat())
+	}
+	if set.NoDialback {
+		opts = append(opts, xmpps2s.NoDialback())
+	}
+	if set.NoStartTLS {
+		opts = append(opts, xmpps2s.NoStartTLS())
 	}
 	hs.srv, err = xmpps2s.Start(ctx, opts...)
 	if err != nil {

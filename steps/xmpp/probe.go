@@ -58,6 +58,24 @@ func strictPartnersSend(ctx context.Context) (context.Context, error) {
 	return sendProbes(ctx, strict, "chat", true)
 }
 
+func dialbackPartnersSend(ctx context.Context) (context.Context, error) {
+	w := steps.WorldFrom(ctx)
+	x, err := xmppSite(w)
+	if err != nil {
+		return ctx, err
+	}
+	var lax []target.Partner
+	for _, p := range x.PartnersBy(target.PolicyAllowed) {
+		if !p.AuthenticatedTLS {
+			lax = append(lax, p)
+		}
+	}
+	if len(lax) == 0 {
+		return ctx, steps.NotApplicable("every allowed partner demands authenticated TLS (authenticated_tls: true): none would use dialback")
+	}
+	return sendProbes(ctx, lax, "chat", true)
+}
+
 // sendProbes has every partner's agent send one message of typ to every
 // test user's JID (or the first's), a few at a time.
 func sendProbes(ctx context.Context, partners []target.Partner, typ string, first bool) (context.Context, error) {
@@ -224,6 +242,42 @@ func answeredWithExternal(ctx context.Context) error {
 			err = fmt.Errorf("want SASL EXTERNAL, got %q", p.res.Auth)
 		}
 		f.Subject(ctx, p.subject(), err)
+	}
+	return f.Err()
+}
+
+// answeredWithDialback judges the probes of partners that did not
+// authenticate with SASL EXTERNAL (their certificates do not verify for
+// their domain at the site): XEP-0220 dialback must carry them. A probe
+// that authenticated with EXTERNAL is another check's; when every one did,
+// the site had no dialback to prove.
+func answeredWithDialback(ctx context.Context) error {
+	st := state(ctx)
+	var f steps.Failures
+	judged := 0
+	for _, p := range st.probes {
+		if p.err == nil && p.res.Auth == "external" {
+			continue
+		}
+		judged++
+		var err error
+		switch {
+		case p.err != nil:
+			err = p.agentErr()
+		case p.res.Auth == "" && p.res.Kind != "auth":
+			err = fmt.Errorf("the probe ended before authentication: %s (%s)", p.res.Kind, p.res.Error)
+		case p.res.Auth != "dialback":
+			err = fmt.Errorf("the partner could not use SASL EXTERNAL and the site did not accept dialback: %s (%s)", p.res.Kind, p.res.Error)
+			steps.Hint(ctx, "enable server dialback (XEP-0220) on the federation host for partners whose certificates do not name their XMPP domain")
+		case p.res.Error != "":
+			err = fmt.Errorf("dialback succeeded, but want the user's answer, got %s (%s)", p.res.Kind, p.res.Error)
+		case p.res.Reply == "":
+			err = errors.New("dialback succeeded, but want the user's answer, got an empty reply")
+		}
+		f.Subject(ctx, p.subject(), err)
+	}
+	if judged == 0 {
+		return steps.NotApplicable("every partner authenticated with SASL EXTERNAL: no partner of the target needs dialback")
 	}
 	return f.Err()
 }

@@ -34,6 +34,7 @@ type xmppState struct {
 	partners []partnerResolution
 	probes   []probe
 	others   []otherLookup
+	starttls []firstFeatures
 }
 
 type attempt struct {
@@ -82,6 +83,10 @@ func Register(r *steps.Registry) {
 	r.Step(`^every group chat message is refused$`, everyGroupchatRefused)
 	r.Step(`^no message from a blocked partner is delivered$`, noBlockedDelivered)
 	r.Step(`^every such message is answered over TLS authenticated with SASL EXTERNAL$`, answeredWithExternal)
+	r.Step(`^every partner that accepts dialback sends a 1:1 message to the first test user$`, dialbackPartnersSend)
+	r.Step(`^every partner that could not use SASL EXTERNAL is answered over a stream authenticated by dialback$`, answeredWithDialback)
+	r.Step(`^it opens an XMPP stream to every "_xmpp-server" target$`, openEveryStartTLS)
+	r.Step(`^every one offers STARTTLS as required and nothing else before TLS$`, startTLSRequiredFirst)
 	r.Step(`^it looks up the XMPP federation records of every other domain of the site$`, lookUpOthers)
 	r.Step(`^no other domain of the site publishes XMPP federation$`, noOtherDomain)
 }
