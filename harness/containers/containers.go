@@ -13,7 +13,8 @@
 // Each zone is a network with a subnet of its own, and each host gets a
 // fixed address on each of its networks before anything starts, so the
 // bundle is complete (DNS views publish the real addresses; fakes reach
-// each other through them) and every container starts at once. The checks
+// each other through them) and every container starts at once after the
+// DNS views' (then every host settles: fakesite.Settler). The checks
 // run on the host and reach the containers on their bridge addresses: the
 // fakes listen on their real ports (53, 8443, …), so no connect_to is
 // needed. Ryuk is disabled (it cannot be pulled); this package removes its
@@ -188,10 +189,26 @@ func (l *Launcher) Launch(ctx context.Context, p *fakesite.Plan, reg *fakesite.R
 			hosts = append(hosts, h)
 		}
 	}
-	if err := d.startAll(ctx, cfg, own, img.Ref, hosts, nets, data); err != nil {
-		return nil, err
+	// The DNS views first: every fake that dials another resolves it
+	// through them, and a query sent before its view's container is on
+	// the network is lost (no ICMP for an address not yet there) and costs
+	// a whole DNS timeout.
+	views, rest := dnsFirst(hosts)
+	for _, tier := range [][]*fakesite.Host{views, rest} {
+		if err := d.startAll(ctx, cfg, own, img.Ref, tier, nets, data); err != nil {
+			return nil, err
+		}
 	}
 	cfg.logger.Printf("containers: %d hosts started in %v", len(hosts), time.Since(began).Round(time.Millisecond))
+	// Every host runs: those with a service that must first reach another
+	// (the Hybrid Message connector's link to IM&P) settle now, within the
+	// site's timeout, before the checks run. One that does not is left as
+	// it is, for the checks to see.
+	began = time.Now()
+	if err := settleAll(ctx, hosts, p.Site.Limits.Timeout.D()); err != nil {
+		cfg.logger.Printf("containers: %v", err)
+	}
+	cfg.logger.Printf("containers: settled in %v", time.Since(began).Round(time.Millisecond))
 	out.SetOffset = func(ctx context.Context, offset time.Duration) error {
 		hc := &http.Client{Timeout: 5 * time.Second}
 		var errs []error
@@ -207,6 +224,43 @@ func (l *Launcher) Launch(ctx context.Context, p *fakesite.Plan, reg *fakesite.R
 		return nil
 	}
 	return out, nil
+}
+
+// dnsFirst splits hosts into those serving a DNS view and the others.
+func dnsFirst(hosts []*fakesite.Host) (views, rest []*fakesite.Host) {
+	for _, h := range hosts {
+		if slices.ContainsFunc(h.Services, func(s *fakesite.Service) bool { return s.Kind == fakesite.KindDNS }) {
+			views = append(views, h)
+		} else {
+			rest = append(rest, h)
+		}
+	}
+	return views, rest
+}
+
+// settleAll asks every running host, in parallel, to settle (each bounds
+// its wait by the site's timeout).
+func settleAll(ctx context.Context, hosts []*fakesite.Host, timeout time.Duration) error {
+	hc := &http.Client{Timeout: timeout + 5*time.Second} // the host's own bound, and time to answer
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, h := range hosts {
+		if h.Down {
+			continue
+		}
+		wg.Go(func() {
+			if err := fakesite.Settle(ctx, hc, h.PlanAddr(fakesite.ControlPort)); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // zoneNet is a zone's network and the addresses handed out on it.

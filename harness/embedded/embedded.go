@@ -90,6 +90,13 @@ func (Launcher) Launch(ctx context.Context, p *fakesite.Plan, reg *fakesite.Regi
 	}
 	p.Net = fakesite.NetOf(p, out.Addrs)
 	close(ready)
+	// The fakes reach each other only now: a service that must (the
+	// connector its IM&P link) settles before the checks run. One that
+	// cannot within the site's timeout is left as it is, for the checks
+	// to see.
+	for _, rh := range running {
+		_ = rh.Settle(ctx)
+	}
 	return out, nil
 }
 

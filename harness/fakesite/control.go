@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"example.com/cutover/harness/clock"
@@ -22,6 +23,10 @@ const ControlPort = 61999
 // controlPath is the one resource of the control listener: PUT the site
 // clock's offset from the real time, in nanoseconds, as decimal text.
 const controlPath = "/cutover/clock"
+
+// settlePath answers once the host's services have settled (see
+// Settler): 204, or 503 with the reason.
+const settlePath = "/cutover/settled"
 
 // ErrControl is a control request that failed.
 var ErrControl = errors.New("fakesite: control")
@@ -48,6 +53,20 @@ func startControl(addr string, clk *clock.Clock) (*controlServer, error) {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	s := &controlServer{ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
+	mux.HandleFunc("GET "+settlePath, func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		settle := s.settle
+		s.mu.Unlock()
+		if settle == nil {
+			http.Error(w, "the host is not started", http.StatusServiceUnavailable)
+			return
+		}
+		if err := settle(r.Context()); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	go s.srv.Serve(ln)
 	return s, nil
 }
@@ -55,6 +74,16 @@ func startControl(addr string, clk *clock.Clock) (*controlServer, error) {
 type controlServer struct {
 	ln  net.Listener
 	srv *http.Server
+
+	mu     sync.Mutex
+	settle func(context.Context) error
+}
+
+// started makes the settle resource answer for run.
+func (s *controlServer) started(run *RunningHost) {
+	s.mu.Lock()
+	s.settle = run.Settle
+	s.mu.Unlock()
 }
 
 func (s *controlServer) Addr() string { return s.ln.Addr().String() }
@@ -81,6 +110,26 @@ func SetClock(ctx context.Context, hc *http.Client, addr string, offset time.Dur
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<10))
 	if resp.StatusCode != http.StatusNoContent {
 		return fmt.Errorf("%w: set the clock of %s: status %d", ErrControl, addr, resp.StatusCode)
+	}
+	return nil
+}
+
+// Settle waits until the fake host whose control listener is at addr has
+// settled (RunningHost.Settle, bounded by the site's timeout there): the
+// containers launcher asks every host once all of them run.
+func Settle(ctx context.Context, hc *http.Client, addr string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+settlePath, nil)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrControl, err)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: settle %s: %w", ErrControl, addr, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("%w: settle %s: status %d: %s", ErrControl, addr, resp.StatusCode, strings.TrimSpace(string(b)))
 	}
 	return nil
 }

@@ -155,9 +155,28 @@ type RunningHost struct {
 	// Addrs maps each service port to the address it is bound to.
 	Addrs map[int]string
 
-	closers []func() error
-	once    sync.Once
-	err     error
+	closers  []func() error
+	settlers []Settler
+	timeout  time.Duration
+	once     sync.Once
+	err      error
+}
+
+// Settle waits until every service of the host that must first reach
+// another host has (see Settler), for at most the site's timeout: the
+// launchers call it once every host listens, before the site is handed to
+// the checks. A service that does not settle in time is left as it is
+// (its checks then see it as it is) and its error is returned.
+func (r *RunningHost) Settle(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	var errs []error
+	for _, s := range r.settlers {
+		if err := s.Settled(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("fakesite: %s not settled: %w", r.Host.Name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Close stops every service of the host, idempotently, and reports what
@@ -202,7 +221,7 @@ func StartHost(ctx context.Context, reg *Registry, b *Bundle, name string, o Hos
 	if o.Clock != nil {
 		env.Clock = o.Clock
 	}
-	run := &RunningHost{Host: h, Addrs: map[int]string{}}
+	run := &RunningHost{Host: h, Addrs: map[int]string{}, timeout: env.Timeout()}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, run.Close())
@@ -225,6 +244,9 @@ func StartHost(ctx context.Context, reg *Registry, b *Bundle, name string, o Hos
 				}
 				run.closers = append(run.closers, r.Close)
 				run.Addrs[port] = r.Addr()
+				if st, ok := r.(Settler); ok {
+					run.settlers = append(run.settlers, st)
+				}
 				continue
 			}
 			mounted = append(mounted, s)

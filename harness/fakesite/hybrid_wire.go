@@ -573,6 +573,24 @@ type connectorRun struct {
 	*tcpService
 	cancel func()
 	done   sync.WaitGroup
+	linked chan struct{} // closed once the XMPP link to IM&P first came up
+	once   sync.Once
+}
+
+// up records that the link came up.
+func (c *connectorRun) up() { c.once.Do(func() { close(c.linked) }) }
+
+// Settled implements Settler: the connector is ready once its XMPP link
+// to IM&P is up. Until then IM&P has no connector to hand Jabber messages
+// to, and drops them: a check that ran then would see a healthy site lose
+// its messages.
+func (c *connectorRun) Settled(ctx context.Context) error {
+	select {
+	case <-c.linked:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("hybrid-connector: no XMPP link to IM&P yet: %w", ctx.Err())
+	}
 }
 
 func (c *connectorRun) Close() error {
@@ -651,17 +669,18 @@ func connectorKind() Kind {
 				return nil, err
 			}
 			ctx, cancel := context.WithCancel(context.Background())
-			run := &connectorRun{tcpService: status, cancel: cancel}
+			run := &connectorRun{tcpService: status, cancel: cancel, linked: make(chan struct{})}
 			run.done.Add(2)
-			go func() { defer run.done.Done(); linkLoop(ctx, env, impAddr, imp, conn) }()
+			go func() { defer run.done.Done(); linkLoop(ctx, env, impAddr, imp, conn, run.up) }()
 			go func() { defer run.done.Done(); pollLoop(ctx, hc, wx.base, conn) }()
 			return run, nil
 		},
 	}
 }
 
-// linkLoop keeps the connector's XMPP link to IM&P up and serves it.
-func linkLoop(ctx context.Context, env *Env, impAddr string, imp *remoteIMP, conn *hybrid.Connector) {
+// linkLoop keeps the connector's XMPP link to IM&P up and serves it;
+// up is called each time the link is up.
+func linkLoop(ctx context.Context, env *Env, impAddr string, imp *remoteIMP, conn *hybrid.Connector, up func()) {
 	for ctx.Err() == nil {
 		c, err := env.Dial(ctx, "tcp", impAddr)
 		if err != nil {
@@ -681,6 +700,7 @@ func linkLoop(ctx context.Context, env *Env, impAddr string, imp *remoteIMP, con
 		imp.mu.Lock()
 		imp.stream = s
 		imp.mu.Unlock()
+		up()
 		for {
 			in, err := s.Next()
 			if err != nil {

@@ -51,6 +51,16 @@ type Running interface {
 	Close() error
 }
 
+// Settler is a Running that is not ready when Start returns because it
+// must first reach another host of the site (the Hybrid Message
+// connector's XMPP link to IM&P). Settled returns once it has, or ctx's
+// error. The launchers wait for it (RunningHost.Settle) before the site
+// is handed to the checks, so that a check never runs against a service
+// still starting.
+type Settler interface {
+	Settled(ctx context.Context) error
+}
+
 // Registry is a set of kinds. Kinds() is the product's; a test or a custom
 // build extends it with With and hands it to the launchers (Options.Kinds)
 // and to ServeHost.

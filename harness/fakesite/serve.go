@@ -43,7 +43,8 @@ func NetOf(p *Plan, addrs map[string]string) Net {
 //	cutover-fake: <host> ready on [::]:53,[::]:8443
 //
 // It also serves the control listener (ControlPort) through which the
-// harness moves the host's clock with the site's. Or, for a host down by plan, "cutover-fake: <host> down" (it then listens
+// harness moves the host's clock with the site's and, once every host
+// runs, waits for the host's services to settle (Settle). Or, for a host down by plan, "cutover-fake: <host> down" (it then listens
 // on nothing: a dead node whose connections are refused).
 func ServeHost(ctx context.Context, reg *Registry, bundleFile, name string, bind func(port int) string, out io.Writer) error {
 	data, err := os.ReadFile(bundleFile)
@@ -76,6 +77,10 @@ func ServeHost(ctx context.Context, reg *Registry, bundleFile, name string, bind
 	if err != nil {
 		return err
 	}
+	// A service that must reach another host (the connector its IM&P
+	// link) settles once every host runs: the launcher asks for it on the
+	// control listener then.
+	ctl.started(run)
 	var ports []string
 	for _, p := range h.Ports() {
 		ports = append(ports, run.Addrs[p])
