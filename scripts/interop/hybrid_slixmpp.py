@@ -23,7 +23,7 @@ text = open(target).read()
 connect = dict(re.findall(r"- from: (\S+)\n\s+to: (\S+)", text))
 ca = os.path.join(os.path.dirname(target), "lab.ca.pem")
 c2s = connect["127.0.1.21:5222"].rsplit(":", 1)
-webex = connect["127.0.3.1:443"].rsplit(":", 1)
+webex = connect["127.0.6.1:443"].rsplit(":", 1)
 ALICE, BOB = "alice@example.com", "bsmith@example.com"
 NONCE = "interop %d" % time.time_ns()
 

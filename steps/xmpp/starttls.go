@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"example.com/cutover/harness/target"
@@ -136,9 +137,15 @@ func startTLSRequiredFirst(ctx context.Context) error {
 			err = target.NotTested(fmt.Errorf("no stream features in time: %w", s.err))
 		case s.err != nil:
 			err = fmt.Errorf("want stream features offering STARTTLS, got %w", s.err)
-		case len(s.features) != 1 || s.features[0] != "starttls(required)":
-			err = fmt.Errorf("want only <starttls><required/></starttls> before TLS (RFC 6120 §5.3.1), got %v: peers may federate without TLS", s.features)
-			steps.Hint(ctx, "make TLS mandatory for XMPP federation on %s (%s): offer STARTTLS as required and nothing else before it", s.cand.Host, x.Domain)
+		case !slices.Contains(s.features, "starttls(required)"):
+			err = fmt.Errorf("want <starttls><required/></starttls> before TLS (RFC 6120 §5.3.1), got %v: peers may federate without TLS", s.features)
+			steps.Hint(ctx, "make TLS mandatory for XMPP federation on %s (%s): offer STARTTLS as required", s.cand.Host, x.Domain)
+		case slices.ContainsFunc(s.features, func(f string) bool { return strings.HasPrefix(f, "mechanisms") }):
+			// Advertising dialback beside a required STARTTLS is what
+			// servers do (Prosody does; XEP-0220 §2.1): with TLS required
+			// they refuse it until TLS. SASL before TLS is a defect.
+			err = fmt.Errorf("want no SASL mechanisms before TLS (RFC 6120 §13.7), got %v", s.features)
+			steps.Hint(ctx, "offer SASL on %s (%s) only after TLS", s.cand.Host, x.Domain)
 		}
 		f.Subject(ctx, s.cand.String(), err)
 	}

@@ -86,7 +86,7 @@ func Register(r *steps.Registry) {
 	r.Step(`^every partner that accepts dialback sends a 1:1 message to the first test user$`, dialbackPartnersSend)
 	r.Step(`^every partner that could not use SASL EXTERNAL is answered over a stream authenticated by dialback$`, answeredWithDialback)
 	r.Step(`^it opens an XMPP stream to every "_xmpp-server" target$`, openEveryStartTLS)
-	r.Step(`^every one offers STARTTLS as required and nothing else before TLS$`, startTLSRequiredFirst)
+	r.Step(`^every one offers STARTTLS as required and no SASL before TLS$`, startTLSRequiredFirst)
 	r.Step(`^it looks up the XMPP federation records of every other domain of the site$`, lookUpOthers)
 	r.Step(`^no other domain of the site publishes XMPP federation$`, noOtherDomain)
 }
