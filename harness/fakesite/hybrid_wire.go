@@ -589,7 +589,7 @@ func (c *connectorRun) Settled(ctx context.Context) error {
 	case <-c.linked:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("hybrid-connector: no XMPP link to IM&P yet: %w", ctx.Err())
+		return fmt.Errorf("fakesite: hybrid-connector: no XMPP link to IM&P yet: %w", ctx.Err())
 	}
 }
 
