@@ -292,6 +292,8 @@ sed -e 's#services: \[{kind: idp, port: 443}\]#services: []#' \
 	-e "s#^    idp: https://idp.example.com\$#    idp: $idpbase\n    login: {username_field: username, password_field: password}#" \
 	-e "s#metadata: https://idp.example.com/idp/metadata#metadata: $idpbase/saml2/idp/metadata.php#" \
 	fixtures/sites/example.yaml >"$lab/site.yaml"
+# The user exports the site names (Hybrid Messaging), relative to it.
+cp -r fixtures/sites/hybrid "$lab/hybrid"
 go build -o "$lab/cutover" ./cmd/cutover
 setsid "$lab/cutover" fakes --site "$lab/site.yaml" --write-target "$lab/target.yaml" >"$lab/fakes.log" 2>&1 &
 pgids+=("$!")
