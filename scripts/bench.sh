@@ -250,7 +250,7 @@ fi
 if ! part certify; then :
 elif log "certify: 200,000 users" && out=$(bash scripts/bench-certify.sh 2>&1); then
 	line=$(grep 'process wall' <<<"$out" || true)
-	wall=$(sed -n 's/.*process wall \([0-9.]*\)s.*/\1/p' <<<"$line")
+	wall=$(sed -n 's/.*process wall \([0-9.]*\)s.*/\1/p' <<<"$line" | xargs printf '%.2f')
 	rss=$(sed -n 's/.*peak RSS \([0-9]*\) MiB.*/\1/p' <<<"$line")
 	ups=$(python3 -c "import sys; print(f'{200000/float(sys.argv[1]):,.0f}')" "${wall:-0}" 2>/dev/null || echo "?")
 	row "certify 200,000 users (users/s, peak RSS)" "$ups users/s, ${wall} s, ${rss} MiB" "" "" "< 10 s, < 300 MiB"
@@ -264,8 +264,8 @@ if ! part containers; then :
 elif docker info >/dev/null 2>&1; then
 	log "containers (image cold and warm, start)"
 	if out=$(sh scripts/bench-containers.sh 1 2>&1); then
-		cold=$(sed -n 's/^end to end, cold.*: \([0-9.]*\) s/\1/p' <<<"$out")
-		warm=$(sed -n 's/^end to end, warm.*: \([0-9.]*\) s/\1/p' <<<"$out")
+		cold=$(sed -n 's/^end to end, cold[^:]*:[[:space:]]*\([0-9.]*\) s/\1/p' <<<"$out" | xargs printf '%.1f')
+		warm=$(sed -n 's/^end to end, warm[^:]*:[[:space:]]*\([0-9.]*\) s/\1/p' <<<"$out" | xargs printf '%.1f')
 		start=$(awk '/^BenchmarkStart/ {printf "%.1f", $3/1e9}' <<<"$out")
 		row "containers target, end to end (cold image, warm image)" "${cold} s, ${warm} s" "" "" ""
 		row "containers target, start of every fake (image built)" "${start} s" "" "" "< 10 s"
