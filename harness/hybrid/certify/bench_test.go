@@ -2,11 +2,15 @@ package certify
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +112,74 @@ func TestCertifyBenchFiles(t *testing.T) {
 		if wrong > 0 || len(got) != len(meta.Truth.Defects) {
 			t.Fatalf("%d reported, %d seeded, %d wrong", len(got), len(meta.Truth.Defects), wrong)
 		}
+	}
+}
+
+// TestCertifyReportMatchesTruth checks what `cutover certify` wrote for
+// the files in CUTOVER_HYBRID_BENCH_DIR (its hybrid-users.csv in
+// CUTOVER_HYBRID_BENCH_REPORT) against the generator's truth: exactly the
+// seeded users are not routable, each with exactly the seeded reasons, and
+// every user has a row. scripts/bench-certify.sh runs it after the
+// measured CLI run. Skipped without the variables.
+func TestCertifyReportMatchesTruth(t *testing.T) {
+	dir, rep := os.Getenv("CUTOVER_HYBRID_BENCH_DIR"), os.Getenv("CUTOVER_HYBRID_BENCH_REPORT")
+	if dir == "" || rep == "" {
+		t.Skip("set CUTOVER_HYBRID_BENCH_DIR and CUTOVER_HYBRID_BENCH_REPORT (scripts/bench-certify.sh does)")
+	}
+	var meta struct{ Truth gen.Truth }
+	b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &meta); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(rep, "hybrid-users.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	head, err := r.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[h] = i
+	}
+	got, users := map[string][]string{}, 0
+	for {
+		row, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		users++
+		if row[col["routable"]] == "true" {
+			continue
+		}
+		id := row[col["user_id"]]
+		if row[col["kind"]] == "webex" {
+			id = row[col["webex_email"]]
+		}
+		reasons := strings.Split(row[col["reasons"]], ";")
+		slices.Sort(reasons)
+		got[row[col["kind"]]+":"+strings.ToLower(id)] = reasons
+	}
+	wrong := 0
+	for k, want := range meta.Truth.Defects {
+		if !slices.Equal(got[k], want) {
+			wrong++
+			if wrong <= 10 {
+				t.Errorf("%s: reasons %v, want %v", k, got[k], want)
+			}
+		}
+	}
+	fmt.Printf("certify: the CLI's report: %d users, %d not routable; %d seeded, %d not as seeded\n", users, len(got), len(meta.Truth.Defects), wrong)
+	if users != meta.Truth.Users || len(got) != len(meta.Truth.Defects) || wrong > 0 {
+		t.Fatalf("%d users (want %d), %d not routable (want %d), %d wrong", users, meta.Truth.Users, len(got), len(meta.Truth.Defects), wrong)
 	}
 }
