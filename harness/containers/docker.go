@@ -268,6 +268,9 @@ func (d *docker) removeNetwork(ctx context.Context, id string, names []string, p
 			return err
 		}
 		info, ierr := d.cli.NetworkInspect(ctx, id, client.NetworkInspectOptions{})
+		if cerrdefs.IsNotFound(ierr) {
+			return nil // another cleanup removed it meanwhile
+		}
 		if ierr != nil {
 			return errors.Join(err, ierr)
 		}

@@ -46,10 +46,14 @@ for i in "${!names[@]}"; do
 	2) verdict="DID NOT RUN" ;;
 	*) verdict=FAIL ;;
 	esac
-	[ $rc -gt $worst ] && [ $rc -ne 2 ] && worst=1
-	[ $rc -eq 2 ] && [ $worst -eq 0 ] && worst=2
+	if [ $rc -ne 0 ] && [ $rc -ne 2 ]; then worst=1; fi
+	if [ $rc -eq 2 ] && [ $worst -ne 1 ]; then worst=2; fi
 	summary+=("$(printf '%-10s %-12s %4ds  %s' "$n" "$verdict" $((SECONDS - start)) "${scripts[$i]}")")
 done
+if [ ${#summary[@]} -eq 0 ]; then
+	echo "lab: LAB_ONLY=$LAB_ONLY names no proof (discovery, sso, sip, xmpp, hybrid)" >&2
+	exit 2
+fi
 echo
 echo "lab mode against real servers:"
 printf '  %s\n' "${summary[@]}"

@@ -1,7 +1,8 @@
 // Package journey follows each test user of the target through one day
 // across the capabilities (JRNY-01): discovery inside and outside, then
-// whatever each later capability adds as a stage (SSO, the UCM token, SIP
-// OAuth registration with it, messaging). A failure says where that
+// whatever each later capability adds as a stage (today SSO sign-in with
+// the UCM token, and SIP OAuth registration with it; messaging is not a
+// stage yet). A failure says where that
 // user's day breaks ("alice: discovery inside ok (ucm1.example.com, 4
 // devices); discovery outside: …"). Each stage is a thin call into the
 // same harness code as the capability's own checks, so a fault that

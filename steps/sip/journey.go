@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"example.com/cutover/harness/sipreg/softphone"
+	"example.com/cutover/harness/target"
 	"example.com/cutover/steps"
 	"example.com/cutover/steps/journey"
 )
@@ -32,6 +33,10 @@ func JourneyStages() []journey.Stage {
 		for i, dev := range devices {
 			r := withToken(ctx, w, id.User, dev, nodes[i%len(nodes)], tok, softphone.FormAuto, false)
 			switch {
+			case r.err != nil && errors.Is(r.err, target.ErrCredentialRefused):
+				// This node refused the cluster's token earlier in the run
+				// (SIPO-02): the site's refusal, not a reason to stop testing.
+				return "", fmt.Errorf("%s on %s: the registrar refused the user's access token earlier in this run: %v", dev, r.node, r.err)
 			case r.err != nil:
 				if errors.Is(r.err, softphone.ErrTokenRejected) {
 					return "", fmt.Errorf("%s on %s: the access token was refused: %w", dev, r.node, r.err)

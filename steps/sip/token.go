@@ -78,8 +78,11 @@ func withTokenFor(ctx context.Context, w *steps.World, u target.User, device, no
 		r.err = err
 		return r
 	}
+	// The token at the SIP registrar is counted apart from the password
+	// and from the token at UDS: a registrar refusing it must stop neither.
+	cred := u.Username + "'s access token at SIP"
 	if !probe {
-		if err := w.T.UseCredential(node, u.Username); err != nil {
+		if err := w.T.UseCredential(node, cred); err != nil {
 			r.err = err
 			return r
 		}
@@ -92,7 +95,7 @@ func withTokenFor(ctx context.Context, w *steps.World, u target.User, device, no
 	r.res, r.err = c.Register(ctx, softphone.Registration{Registrar: addr, User: u.Username, DeviceName: device,
 		Tokens: softphone.StaticToken(tok), Form: form, Expires: expires})
 	if !probe && errors.Is(r.err, softphone.ErrTokenRejected) {
-		w.T.CredentialRefused(node, u.Username, "SIP OAuth registrar refused the access token")
+		w.T.CredentialRefused(node, cred, "SIP OAuth registrar refused the access token")
 	}
 	return r
 }
