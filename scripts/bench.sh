@@ -243,6 +243,7 @@ if part xmpp; then
 		row "s2s fakes, one stream, SASL EXTERNAL (messages/s)" "$ours" "Prosody $(awk '/^prosody-version/ {print $2}' <<<"$out") to Prosody: $pros" "$(ratio "$ours" "$pros")" ">= 3x"
 	else
 		row "s2s fakes vs two Prosody instances" "failed" "$(tail -1 "$work/xmpp.log")" "" ">= 3x"
+		failed=1
 	fi
 fi
 
@@ -257,6 +258,7 @@ elif log "certify: 200,000 users" && out=$(bash scripts/bench-certify.sh 2>&1); 
 	row "\`cutover certify\` on ${users:-?} users (users/s, peak RSS)" "$ups users/s, ${wall} s, ${rss} MiB" "" "" "< 10 s, < 300 MiB"
 else
 	row "certify 200,000 users" "failed" "" "" "< 10 s, < 300 MiB"
+	failed=1
 	log "$out"
 fi
 
@@ -272,6 +274,7 @@ elif docker info >/dev/null 2>&1; then
 		row "containers target, start of every fake (image built)" "${start} s" "" "" "< 10 s"
 	else
 		row "containers target" "failed" "" "" "< 10 s"
+		failed=1
 		log "$out"
 	fi
 else
@@ -284,3 +287,4 @@ echo
 echo "| measure | cutover | real server | ratio | goal |"
 echo "|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
+exit "${failed:-0}"

@@ -337,10 +337,12 @@ func (l limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		if err := l.t.guard.use(host, user); err != nil {
 			return nil, err
 		}
-		l.t.limit.credential(normHost(host))
 	}
 	if err := l.t.limit.wait(ctx, normHost(host)); err != nil {
 		return nil, err
+	}
+	if has && !probe {
+		l.t.limit.credential(normHost(host))
 	}
 	resp, err := l.next.RoundTrip(r)
 	if err == nil && has && !probe && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
