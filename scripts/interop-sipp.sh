@@ -42,7 +42,7 @@ SIPP=$(command -v sipp || echo /usr/bin/sipp)
 echo "interop-sipp: $({ "$SIPP" -v 2>&1 || true; } | grep -m1 -o 'SIPp v[^ ,]*')"
 
 if ! CUTOVER_INTEROP_SIPP="$SIPP" go test -count=1 -run '^TestInteropSipp$' -v ./harness/sipreg/ 2>&1 |
-	grep -v 'TCP ref went negative' | tee /dev/stderr | grep -q '^ok '; then
+	grep -v 'TCP ref went negative' | tee -a /dev/stderr | grep -q '^ok '; then
 	echo "interop-sipp: FAIL" >&2
 	exit 1
 fi
