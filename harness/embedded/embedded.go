@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
 
 	"example.com/cutover/harness/clock"
@@ -39,7 +38,8 @@ func (Launcher) Name() string { return target.KindEmbedded }
 
 // Launch keeps the plan's loopback addresses (the connect map sends them to
 // the real ports), starts every host that is not down, and gives each
-// service of a down host an address where nothing listens.
+// service of a down host an address that refuses connections until the
+// site closes (deadPort).
 func (Launcher) Launch(ctx context.Context, p *fakesite.Plan, reg *fakesite.Registry) (_ *fakesite.Launched, err error) {
 	b, err := fakesite.NewBundle(p, reg)
 	if err != nil {
@@ -48,6 +48,7 @@ func (Launcher) Launch(ctx context.Context, p *fakesite.Plan, reg *fakesite.Regi
 	var (
 		mu      sync.Mutex
 		running []*fakesite.RunningHost
+		dead    []*deadPort
 	)
 	out := &fakesite.Launched{Bundle: b, Addrs: map[string]string{}, Close: func() error {
 		mu.Lock()
@@ -55,6 +56,9 @@ func (Launcher) Launch(ctx context.Context, p *fakesite.Plan, reg *fakesite.Regi
 		var errs []error
 		for i := len(running) - 1; i >= 0; i-- {
 			errs = append(errs, running[i].Close())
+		}
+		for _, d := range dead {
+			errs = append(errs, d.Close())
 		}
 		return errors.Join(errs...)
 	}}
@@ -69,11 +73,14 @@ func (Launcher) Launch(ctx context.Context, p *fakesite.Plan, reg *fakesite.Regi
 	for _, h := range p.Hosts {
 		if h.Down {
 			for _, port := range h.Ports() {
-				addr, err := closedPort()
+				d, err := reserveDeadPort()
 				if err != nil {
 					return nil, err
 				}
-				out.Addrs[fakesite.ServiceKey(h.Name, port)] = addr
+				mu.Lock()
+				dead = append(dead, d)
+				mu.Unlock()
+				out.Addrs[fakesite.ServiceKey(h.Name, port)] = d.addr
 			}
 			continue
 		}
@@ -98,14 +105,4 @@ func (Launcher) Launch(ctx context.Context, p *fakesite.Plan, reg *fakesite.Regi
 		_ = rh.Settle(ctx)
 	}
 	return out, nil
-}
-
-// closedPort returns a loopback address nothing listens on: a dead node.
-func closedPort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("embedded: reserve port: %w", err)
-	}
-	addr := l.Addr().String()
-	return addr, l.Close()
 }
