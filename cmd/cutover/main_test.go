@@ -164,7 +164,7 @@ func TestFaultedSIPFixtureFailsExactly(t *testing.T) {
 // The XMPP faulted fixture breaks dialback, STARTTLS and the one federated
 // domain on the embedded site.
 func TestFaultedXMPPFixtureFailsExactly(t *testing.T) {
-	faultedFixtureFails(t, "faulted-xmpp.yaml", "XFED-07", "XFED-09", "XFED-11", "XFED-12")
+	faultedFixtureFails(t, "faulted-xmpp.yaml", "JRNY-01", "XFED-07", "XFED-09", "XFED-11", "XFED-12")
 }
 
 // faultedFixtureFails runs fixtures/targets/file: exit 1, exactly want

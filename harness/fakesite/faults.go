@@ -55,25 +55,29 @@ func catalogue() []Fault {
 }
 
 // JourneyStageChecks are the per-user checks whose paths the journey
-// (JRNY-01) follows, stage by stage, with the same harness code: a fault
-// that fails one of them fails the journey, and one that leaves one of them
-// unable to test leaves the journey so. Selftest holds the journey to what
-// this derives, like every other kill list.
-var JourneyStageChecks = []string{"DISC-17", "DISC-20", "SSO-14", "SIPO-02"}
+// (JRNY-01) follows, stage by stage and in the journey's order, with the
+// same harness code: a fault that fails one of them fails the journey, and
+// one that leaves one of them unable to test leaves the journey so. A
+// user's day ends at the first stage that breaks, so the first of these
+// checks a fault touches decides. Selftest holds the journey to what this
+// derives, like every other kill list.
+var JourneyStageChecks = []string{"DISC-17", "DISC-20", "SSO-14", "SIPO-02", "XFED-07", "HYB-03"}
 
 // JourneyCheck is the journey's check ID.
 const JourneyCheck = "JRNY-01"
 
 func withJourney(faults []Fault) []Fault {
-	hits := func(ids []string) bool {
-		return slices.ContainsFunc(ids, func(id string) bool { return slices.Contains(JourneyStageChecks, id) })
-	}
 	for i := range faults {
-		switch f := &faults[i]; {
-		case hits(f.Kills):
-			f.Kills = append(slices.Clone(f.Kills), JourneyCheck)
-		case hits(f.Errors):
-			f.Errors = append(slices.Clone(f.Errors), JourneyCheck)
+		f := &faults[i]
+		for _, id := range JourneyStageChecks {
+			if slices.Contains(f.Kills, id) {
+				f.Kills = append(slices.Clone(f.Kills), JourneyCheck)
+				break
+			}
+			if slices.Contains(f.Errors, id) {
+				f.Errors = append(slices.Clone(f.Errors), JourneyCheck)
+				break
+			}
 		}
 	}
 	return faults

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"example.com/cutover/harness/hybrid"
@@ -70,8 +72,11 @@ func (j *jabber) close() { _ = j.c.Close() }
 
 // nonce is a text no earlier run sent.
 func nonce(w *steps.World, tag string) string {
-	return fmt.Sprintf("cutover %s %s %d", w.ID, tag, time.Now().UnixNano())
+	return fmt.Sprintf("cutover %s %s %d.%d", w.ID, tag, time.Now().UnixNano(), nonces.Add(1))
 }
+
+// nonces tells apart the texts of routes followed at once.
+var nonces atomic.Uint64
 
 // poll calls f until it reports done, an error, or the target's timeout
 // passes; between calls it waits for the rate limit and a short pause.
@@ -98,7 +103,7 @@ func poll(ctx context.Context, w *steps.World, host string, f func() (bool, erro
 
 // inWebex waits until owner's direct space with other holds a message
 // match accepts.
-func inWebex(ctx context.Context, w *steps.World, owner target.User, other string, match func(webex.Message) bool, ev *strings.Builder) (bool, error) {
+func inWebex(ctx context.Context, w *steps.World, owner target.User, other string, match func(webex.Message) bool, ev io.Writer) (bool, error) {
 	c := webex.NewClient(w.T.HTTPClient(w.Where), "https://"+w.T.Site.Hybrid.WebexAPI)
 	var last webex.Evidence
 	ok, err := poll(ctx, w, w.T.Site.Hybrid.WebexAPI, func() (bool, error) {
@@ -119,7 +124,7 @@ func inWebex(ctx context.Context, w *steps.World, owner target.User, other strin
 }
 
 // inWebexOnce looks once when wait is nil, else polls like inWebex.
-func inWebexOnce(ctx context.Context, w, wait *steps.World, owner target.User, other string, match func(webex.Message) bool, ev *strings.Builder) (bool, error) {
+func inWebexOnce(ctx context.Context, w, wait *steps.World, owner target.User, other string, match func(webex.Message) bool, ev io.Writer) (bool, error) {
 	if wait != nil {
 		return inWebex(ctx, w, owner, other, match, ev)
 	}
@@ -141,7 +146,7 @@ func inWebexOnce(ctx context.Context, w, wait *steps.World, owner target.User, o
 
 // route: a's Jabber sends text to b's JID; it must reach b's Webex
 // identity from a's; b replies in Webex; the reply must reach a's JID.
-func route(ctx context.Context, w *steps.World, a, b target.User, ev *strings.Builder) error {
+func route(ctx context.Context, w *steps.World, a, b target.User, ev io.Writer) error {
 	ja, err := signIn(ctx, w, a)
 	if err != nil {
 		return err

@@ -1,8 +1,8 @@
 // Package journey follows each test user of the target through one day
 // across the capabilities (JRNY-01): discovery inside and outside, then
-// whatever each later capability adds as a stage (today SSO sign-in with
-// the UCM token, and SIP OAuth registration with it; messaging is not a
-// stage yet). A failure says where that
+// whatever each later capability adds as a stage (SSO sign-in with the
+// UCM token, SIP OAuth registration with it, XMPP federation and Hybrid
+// Messaging). A failure says where that
 // user's day breaks ("alice: discovery inside ok (ucm1.example.com, 4
 // devices); discovery outside: …"). Each stage is a thin call into the
 // same harness code as the capability's own checks, so a fault that
@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"example.com/cutover/harness/target"
 	"example.com/cutover/steps"
@@ -29,6 +30,9 @@ type Stage struct {
 	// user's day there, the later stages not reached.
 	Run func(ctx context.Context, id *steps.Identity) (string, error)
 }
+
+// maxDays bounds the users followed at once.
+const maxDays = 4
 
 type stateKey struct{}
 
@@ -47,12 +51,25 @@ func Register(r *steps.Registry, stages ...Stage) {
 		w, st := steps.WorldFrom(ctx), ctx.Value(stateKey{}).(*state)
 		// The day starts inside; a stage that stands elsewhere says so.
 		w.Where = target.Inside
+		// The users' days are independent (their own devices, tokens
+		// and messages): they run side by side, a few at once, and are
+		// reported in the target's order.
+		days := make([]day, len(w.T.Site.Users))
+		sem := make(chan struct{}, maxDays)
+		var wg sync.WaitGroup
+		for i, u := range w.T.Site.Users {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				days[i] = follow(ctx, &steps.Identity{User: u, Values: map[string]string{}}, stages)
+			}()
+		}
+		wg.Wait()
 		var ev strings.Builder
-		for _, u := range w.T.Site.Users {
-			id := &steps.Identity{User: u, Values: map[string]string{}}
-			d := follow(ctx, id, stages)
+		for _, d := range days {
 			st.days = append(st.days, d)
-			fmt.Fprintf(&ev, "== %s\n%s\n\n", u.Username, strings.Join(d.lines, "\n"))
+			fmt.Fprintf(&ev, "== %s\n%s\n\n", d.user, strings.Join(d.lines, "\n"))
 		}
 		return steps.Attach(ctx, "each test user's day", ev.String()), nil
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -130,29 +131,52 @@ func refreshLifetimes(ctx context.Context, lo, hi int) error {
 
 func everyNodeAccepts(ctx context.Context) (context.Context, error) {
 	w := steps.WorldFrom(ctx)
-	uc := ucm.NewClient(w.T.HTTPClient(w.Where))
 	var ev strings.Builder
 	err := eachUser(ctx, func(r *userRun) error {
 		if err := r.ucmErr(); err != nil {
 			return err
 		}
-		cl, _ := w.T.Site.Cluster(r.user.HomeCluster)
-		tok := r.j.j.Tokens().Access.Reveal()
-		var bad []string
-		nodes, _ := target.Follow(w.T, cl.Nodes)
-		for _, n := range nodes {
-			_, e, err := uc.UserDevices(tokenCtx(ctx, r.user), ucmBase(cl, n), r.user.Username, ucm.Auth{Bearer: tok})
-			fmt.Fprintf(&ev, "%s: %s\n", r.user.Username, e.String())
-			if err != nil {
-				bad = append(bad, fmt.Sprintf("%s %v", n, siteRefused(err)))
-			}
-		}
-		if len(bad) > 0 {
-			return fmt.Errorf("the access token from %s is refused by UDS on %s", host(r.j.ucm), strings.Join(bad, "; "))
+		_, err := tokenOnEveryNode(ctx, w, w.Where, r.user, r.j.j.Tokens().Access.Reveal(), &ev)
+		if err != nil {
+			return fmt.Errorf("the access token from %s: %w", host(r.j.ucm), err)
 		}
 		return nil
 	})
 	return steps.Attach(ctx, "UDS on every node with the access token", ev.String()), err
+}
+
+// tokenOnEveryNode asks UDS on every node of u's home cluster, from where,
+// for u's devices with the access token tok (SSO-14, and the journey's SSO
+// stage): the Webex App lands on any node. It returns the nodes asked. A
+// node that refuses the token fails it; one that could not answer leaves
+// it untested, unless another refused.
+func tokenOnEveryNode(ctx context.Context, w *steps.World, where target.Where, u target.User, tok string, ev io.Writer) ([]string, error) {
+	cl, _ := w.T.Site.Cluster(u.HomeCluster)
+	uc := ucm.NewClient(w.T.HTTPClient(where))
+	nodes, _ := target.Follow(w.T, cl.Nodes)
+	var refused, untested []string
+	for _, n := range nodes {
+		_, e, err := uc.UserDevices(tokenCtx(ctx, u), ucmBase(cl, n), u.Username, ucm.Auth{Bearer: tok})
+		fmt.Fprintf(ev, "%s: %s\n", u.Username, e.String())
+		switch {
+		case err == nil:
+		case errors.Is(err, target.ErrCredentialRefused):
+			// This node refused the token (now or earlier in the run): the
+			// site's answer, whatever the guard made of it.
+			refused = append(refused, fmt.Sprintf("UDS on %s %v", n, siteRefused(err)))
+		case errors.Is(err, target.ErrNotTested) || target.IsTimeout(err):
+			untested = append(untested, fmt.Sprintf("UDS on %s could not be asked: %v", n, err))
+		default:
+			refused = append(refused, fmt.Sprintf("UDS on %s %v", n, siteRefused(err)))
+		}
+	}
+	switch {
+	case len(refused) > 0:
+		return nodes, errors.New(strings.Join(append(refused, untested...), "; "))
+	case len(untested) > 0:
+		return nodes, target.NotTested(errors.New(strings.Join(untested, "; ")))
+	}
+	return nodes, nil
 }
 
 func lifetimePasses(ctx context.Context) (context.Context, error) {

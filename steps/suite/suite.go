@@ -29,6 +29,6 @@ func Initializer(t *target.Target, done func(steps.Done)) func(*godog.ScenarioCo
 	xmpp.Register(r)
 	hybrid.Register(r)
 	// A test user's day, stage by stage in the order of a cutover.
-	journey.Register(r, slices.Concat(disc.JourneyStages(), sso.JourneyStages(), sip.JourneyStages())...)
+	journey.Register(r, slices.Concat(disc.JourneyStages(), sso.JourneyStages(), sip.JourneyStages(), xmpp.JourneyStages(), hybrid.JourneyStages())...)
 	return r.Initializer()
 }

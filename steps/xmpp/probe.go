@@ -80,11 +80,28 @@ func dialbackPartnersSend(ctx context.Context) (context.Context, error) {
 // test user's JID (or the first's), a few at a time.
 func sendProbes(ctx context.Context, partners []target.Partner, typ string, first bool) (context.Context, error) {
 	w, st := steps.WorldFrom(ctx), state(ctx)
-	x := &w.T.Site.XMPP
 	users := w.Users()
 	if first && len(users) > 1 {
 		users = users[:1]
 	}
+	list := runProbes(ctx, w, partners, users, typ)
+	var ev strings.Builder
+	for _, pr := range list {
+		st.probes = append(st.probes, *pr)
+		fmt.Fprintf(&ev, "== %s → %s (%s) via %s\n", pr.partner.Address(), pr.to, typ, pr.partner.Agent)
+		if pr.err != nil {
+			fmt.Fprintf(&ev, "agent: %v\n\n", pr.err)
+			continue
+		}
+		ev.WriteString(pr.res.String() + "\n")
+	}
+	return steps.Attach(ctx, "federation probes", ev.String()), nil
+}
+
+// runProbes has every partner's agent send one message of typ to every
+// user's JID, a few at a time, and returns the probes in that order.
+func runProbes(ctx context.Context, w *steps.World, partners []target.Partner, users []target.User, typ string) []*probe {
+	x := &w.T.Site.XMPP
 	var list []*probe
 	for _, p := range partners {
 		for _, u := range users {
@@ -105,17 +122,7 @@ func sendProbes(ctx context.Context, partners []target.Partner, typ string, firs
 		}()
 	}
 	wg.Wait()
-	var ev strings.Builder
-	for _, pr := range list {
-		st.probes = append(st.probes, *pr)
-		fmt.Fprintf(&ev, "== %s → %s (%s) via %s\n", pr.partner.Address(), pr.to, typ, pr.partner.Agent)
-		if pr.err != nil {
-			fmt.Fprintf(&ev, "agent: %v\n\n", pr.err)
-			continue
-		}
-		ev.WriteString(pr.res.String() + "\n")
-	}
-	return steps.Attach(ctx, "federation probes", ev.String()), nil
+	return list
 }
 
 // subject names a probe in the report.
@@ -131,43 +138,50 @@ func everyMessageAnswered(ctx context.Context) error {
 	st := state(ctx)
 	var f steps.Failures
 	for _, p := range st.probes {
-		if p.typ != "chat" {
-			continue
+		if p.typ == "chat" {
+			f.Subject(ctx, p.subject(), p.answered())
 		}
-		var err error
-		switch {
-		case p.err != nil:
-			err = p.agentErr()
-		case p.res.Error != "":
-			err = fmt.Errorf("want the user's answer, got %s (%s)", p.res.Kind, p.res.Error)
-		case p.res.Reply == "":
-			err = errors.New("want the user's answer, got an empty reply")
-		}
-		f.Subject(ctx, p.subject(), err)
 	}
 	return f.Err()
+}
+
+// answered: a 1:1 message the user must answer over the site's own stream
+// (XFED-07, and the journey's federation stage).
+func (p probe) answered() error {
+	switch {
+	case p.err != nil:
+		return p.agentErr()
+	case p.res.Error != "":
+		return fmt.Errorf("want the user's answer, got %s (%s)", p.res.Kind, p.res.Error)
+	case p.res.Reply == "":
+		return errors.New("want the user's answer, got an empty reply")
+	}
+	return nil
 }
 
 func everyGroupchatRefused(ctx context.Context) error {
 	st := state(ctx)
 	var f steps.Failures
 	for _, p := range st.probes {
-		if p.typ != "groupchat" {
-			continue
+		if p.typ == "groupchat" {
+			f.Subject(ctx, p.subject()+" (groupchat)", p.refused())
 		}
-		var err error
-		switch {
-		case p.err != nil:
-			err = p.agentErr()
-		case p.res.Error == "" && p.res.Reply != "":
-			err = fmt.Errorf("group chat delivered and answered (%q): Webex federates 1:1 only, want an error", p.res.Reply)
-		case p.res.Kind == "stanza-error" || p.res.Kind == "policy":
-		default:
-			err = fmt.Errorf("want the message refused with a stanza error, got %s (%s)", p.res.Kind, p.res.Error)
-		}
-		f.Subject(ctx, p.subject()+" (groupchat)", err)
 	}
 	return f.Err()
+}
+
+// refused: a group chat message Webex must refuse (XFED-07, and the
+// journey's federation stage).
+func (p probe) refused() error {
+	switch {
+	case p.err != nil:
+		return p.agentErr()
+	case p.res.Error == "" && p.res.Reply != "":
+		return fmt.Errorf("group chat delivered and answered (%q): Webex federates 1:1 only, want an error", p.res.Reply)
+	case p.res.Kind == "stanza-error" || p.res.Kind == "policy":
+		return nil
+	}
+	return fmt.Errorf("want the message refused with a stanza error, got %s (%s)", p.res.Kind, p.res.Error)
 }
 
 func noBlockedDelivered(ctx context.Context) error {
