@@ -50,12 +50,16 @@ cleanup() {
 trap cleanup EXIT
 
 # Ours first, while nothing else runs.
-ours=$(go test -count=1 -run '^$' -bench '^BenchmarkFederatedMessages/external$' -benchtime "${N}x" ./harness/xmpps2s 2>/dev/null |
-	awk '/^BenchmarkFederatedMessages/ {for (i = 1; i <= NF; i++) if ($(i+1) == "ns/op") printf "%.0f", 1e9 / $i}')
-[ -n "$ours" ] || { log "BenchmarkFederatedMessages did not run"; exit 1; }
+# A failing go test says why on stderr; set -e alone would end the script
+# without a word.
+out=$(go test -count=1 -run '^$' -bench '^BenchmarkFederatedMessages/external$' -benchtime "${N}x" ./harness/xmpps2s 2>&1) ||
+	{ log "BenchmarkFederatedMessages failed:"; printf '%s\n' "$out" >&2; exit 1; }
+ours=$(awk '/^BenchmarkFederatedMessages/ {for (i = 1; i <= NF; i++) if ($(i+1) == "ns/op") printf "%.0f", 1e9 / $i}' <<<"$out")
+[ -n "$ours" ] || { log "BenchmarkFederatedMessages did not run:"; printf '%s\n' "$out" >&2; exit 1; }
 echo "ours $ours"
 
-CUTOVER_INTEROP_PROSODY_SETUP="$DIR" go test -count=1 -run '^TestInteropProsodySetup$' ./harness/xmpps2s >/dev/null
+out=$(CUTOVER_INTEROP_PROSODY_SETUP="$DIR" go test -count=1 -run '^TestInteropProsodySetup$' ./harness/xmpps2s 2>&1) ||
+	{ log "TestInteropProsodySetup failed:"; printf '%s\n' "$out" >&2; exit 1; }
 d="$DIR/external"
 PASS="bench-$RANDOM$RANDOM"
 DNS_PORT=$(pick_port)
