@@ -61,7 +61,7 @@ func catalogue() []Fault {
 // user's day ends at the first stage that breaks, so the first of these
 // checks a fault touches decides. Selftest holds the journey to what this
 // derives, like every other kill list.
-var JourneyStageChecks = []string{"DISC-17", "DISC-20", "SSO-14", "SIPO-02", "XFED-07", "HYB-03"}
+var JourneyStageChecks = []string{"DISC-20", "DISC-17", "SSO-14", "SIPO-02", "XFED-07", "HYB-03"}
 
 // JourneyCheck is the journey's check ID.
 const JourneyCheck = "JRNY-01"

@@ -31,8 +31,12 @@ type Stage struct {
 	Run func(ctx context.Context, id *steps.Identity) (string, error)
 }
 
-// maxDays bounds the users followed at once.
-const maxDays = 4
+// maxDays bounds the users followed at once. It is 1: the credential
+// guard records a refusal only once the site answers, so days side by side
+// could each send a password the site then refuses before the first
+// refusal is counted, past limits.max_auth_failures. Raise it only once
+// the guard reserves an attempt before it is sent.
+const maxDays = 1
 
 type stateKey struct{}
 
@@ -52,8 +56,8 @@ func Register(r *steps.Registry, stages ...Stage) {
 		// The day starts inside; a stage that stands elsewhere says so.
 		w.Where = target.Inside
 		// The users' days are independent (their own devices, tokens
-		// and messages): they run side by side, a few at once, and are
-		// reported in the target's order.
+		// and messages): they run maxDays at once and are reported in the
+		// target's order.
 		days := make([]day, len(w.T.Site.Users))
 		sem := make(chan struct{}, maxDays)
 		var wg sync.WaitGroup
