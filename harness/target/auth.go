@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -44,8 +45,11 @@ type authGuard struct {
 	now    func() time.Time
 	file   string // "" keeps the state in memory only
 
-	mu     sync.Mutex
-	events []authEvent
+	mu       sync.Mutex
+	events   []authEvent
+	accepted map[string]bool  // credKey: taken once by the host in this process
+	inflight []*CredentialUse // reserved sends not yet settled
+	wake     chan struct{}    // closed when a send in flight is settled
 }
 
 func newAuthGuard(l Limits, file string, now func() time.Time) *authGuard {
@@ -53,7 +57,8 @@ func newAuthGuard(l Limits, file string, now func() time.Time) *authGuard {
 	if w <= 0 {
 		w = DefaultLockoutWindow
 	}
-	return &authGuard{max: l.MaxAuthFailures, window: w, now: now, file: file}
+	return &authGuard{max: l.MaxAuthFailures, window: w, now: now, file: file,
+		accepted: map[string]bool{}, wake: make(chan struct{})}
 }
 
 // StateFile names the file that carries a lab target's authentication
@@ -159,31 +164,149 @@ func (g *authGuard) failuresLocked(host string) int {
 	return n
 }
 
-// use says whether user's credential may be sent to host.
-func (g *authGuard) use(host, user string) error {
+// credKey names one test user's credential on one host.
+func credKey(host, user string) string { return host + "\x00" + user }
+
+// use waits until user's credential may be sent to host and reserves
+// the send. Until host has accepted that credential once in this process,
+// at most one send of it is on the wire at a time, and every send in
+// flight counts against the host's failure budget as if it were refused:
+// checks side by side can neither send a credential again before the
+// first refusal is known nor pass max_auth_failures together. Once
+// accepted, the credential goes out freely (a later refusal still stops
+// it). The caller settles the use with what the host answered.
+func (g *authGuard) use(ctx context.Context, host, user string) (*CredentialUse, error) {
 	host = hostKey(host)
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.loadLocked()
+	key := credKey(host, user)
+	for {
+		g.mu.Lock()
+		g.loadLocked()
+		if err := g.refusedLocked(host, user); err != nil {
+			g.mu.Unlock()
+			return nil, err
+		}
+		n := g.failuresLocked(host)
+		if g.accepted[key] && n < g.max {
+			g.mu.Unlock()
+			return &CredentialUse{g: g, host: host, user: user}, nil
+		}
+		busy, pending := g.inflightLocked(host, user, senderOf(ctx))
+		if !busy && n+pending < g.max {
+			c := &CredentialUse{g: g, host: host, user: user, sender: senderOf(ctx), reserved: true}
+			g.inflight = append(g.inflight, c)
+			g.mu.Unlock()
+			return c, nil
+		}
+		if pending == 0 {
+			g.mu.Unlock()
+			return nil, fmt.Errorf("%w: %d authentication failure(s) on %s in the last %s (limits.max_auth_failures is %d): no credential is sent there",
+				ErrSafetyLimit, n, host, g.window, g.max)
+		}
+		// Another send is in flight whose answer decides this one.
+		wake := g.wake
+		g.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return nil, NotTested(fmt.Errorf("target: waiting to send %s's credential to %s until the one in flight is answered: %w", user, host, ctx.Err()))
+		}
+	}
+}
+
+// inflightLocked says whether user's credential is in flight to host, and
+// how many credentials are, leaving out those of sender (a sender does
+// not wait for itself).
+func (g *authGuard) inflightLocked(host, user string, sender any) (busy bool, n int) {
+	for _, c := range g.inflight {
+		if c.host != host || (sender != nil && c.sender == sender) {
+			continue
+		}
+		n++
+		busy = busy || c.user == user
+	}
+	return busy, n
+}
+
+type senderKey struct{}
+
+// WithSender marks the requests made with ctx as one sender's (one
+// browser's sign-in, say, that holds its password's send until the sign-in
+// ends): they do not wait for that sender's own credentials in flight.
+// sender must be comparable (a pointer).
+func WithSender(ctx context.Context, sender any) context.Context {
+	return context.WithValue(ctx, senderKey{}, sender)
+}
+
+func senderOf(ctx context.Context) any { return ctx.Value(senderKey{}) }
+
+func (g *authGuard) refusedLocked(host, user string) error {
 	for _, e := range g.events {
 		if e.Host == host && e.User == user && e.Kind == "refused" {
 			return fmt.Errorf("%w: %s refused %s's credential at %s (%s); it is not sent again for %s",
 				ErrCredentialRefused, host, user, e.At.UTC().Format(time.RFC3339), e.Why, g.window)
 		}
 	}
-	if n := g.failuresLocked(host); n >= g.max {
-		return fmt.Errorf("%w: %d authentication failure(s) on %s in the last %s (limits.max_auth_failures is %d): no credential is sent there",
-			ErrSafetyLimit, n, host, g.window, g.max)
-	}
 	return nil
 }
 
-// refused records that host refused user's credential.
-func (g *authGuard) refused(host, user, why string) {
+// CredentialUse is one send of a test user's credential that the
+// authentication guard allowed. Settle it once with the host's answer:
+// Accepted, Refused, or Done when there was none (a timeout, a transport
+// error); the first call counts, the later ones do nothing, so a
+// deferred Done is safe.
+type CredentialUse struct {
+	g          *authGuard
+	host, user string
+	sender     any  // who sent it (WithSender); nil: nobody in particular
+	reserved   bool // a send not accepted before: it holds a place in flight
+	once       sync.Once
+}
+
+// Accepted: the host took the credential.
+func (c *CredentialUse) Accepted() { c.settle(true, "") }
+
+// Refused: the host refused the credential (why says how); it is not
+// sent there again within the lockout window, by this process or the next.
+func (c *CredentialUse) Refused(why string) {
+	if why == "" {
+		why = "refused"
+	}
+	c.settle(false, why)
+}
+
+// Done: the send ended without an answer either way.
+func (c *CredentialUse) Done() { c.settle(false, "") }
+
+func (c *CredentialUse) settle(ok bool, why string) {
+	if c == nil || c.g == nil {
+		return
+	}
+	c.once.Do(func() { c.g.settle(c, ok, why) })
+}
+
+func (g *authGuard) settle(c *CredentialUse, ok bool, why string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	key := credKey(c.host, c.user)
+	if c.reserved {
+		g.inflight = slices.DeleteFunc(g.inflight, func(x *CredentialUse) bool { return x == c })
+	}
+	switch {
+	case why != "":
+		// A credential accepted before and refused now (a password
+		// changed mid-run) is recorded all the same.
+		delete(g.accepted, key)
+		g.refusedNowLocked(c.host, c.user, why)
+	case ok:
+		g.accepted[key] = true
+	}
+	close(g.wake)
+	g.wake = make(chan struct{})
+}
+
+func (g *authGuard) refusedNowLocked(host, user, why string) {
 	g.loadLocked()
-	g.events = append(g.events, authEvent{Host: hostKey(host), User: user, Kind: "refused", At: g.now(), Why: why})
+	g.events = append(g.events, authEvent{Host: host, User: user, Kind: "refused", At: g.now(), Why: why})
 	_ = g.saveLocked() // memory still holds it; the next run may send once more
 }
 
@@ -260,19 +383,17 @@ func Probe[T any](ctx context.Context, t *Target, host, name string, f func(ctx 
 	return v, c.err
 }
 
-// UseCredential says whether user's credential may be sent to host now:
-// for protocols the HTTP client does not carry (SIP, XMPP, a login form).
-// It is ErrCredentialRefused after a refusal there, ErrSafetyLimit past the
-// host's failure budget.
-func (t *Target) UseCredential(host, user string) error {
-	if err := t.guard.use(host, user); err != nil {
-		return err
+// UseCredential waits until user's credential may be sent to host and
+// reserves the send, for protocols the HTTP client does not carry (SIP,
+// XMPP, a login form): settle the use with the host's answer. It is
+// ErrCredentialRefused after a refusal there, ErrSafetyLimit past the
+// host's failure budget; a send not yet accepted waits for the one in
+// flight (see authGuard.use).
+func (t *Target) UseCredential(ctx context.Context, host, user string) (*CredentialUse, error) {
+	u, err := t.guard.use(ctx, host, user)
+	if err != nil {
+		return nil, err
 	}
 	t.limit.credential(normHost(host))
-	return nil
+	return u, nil
 }
-
-// CredentialRefused records that host refused user's credential: it is
-// not sent there again within the lockout window, by this process or the
-// next.
-func (t *Target) CredentialRefused(host, user, why string) { t.guard.refused(host, user, why) }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -116,6 +117,94 @@ func TestRefusedCredentialSentOnce(t *testing.T) {
 	}
 	if n := edge.count("alice"); n != 1 {
 		t.Fatalf("the edge received alice's password %d times, want 1", n)
+	}
+}
+
+// TestRefusedCredentialSideBySide: checks side by side cannot send a
+// credential again before the first refusal is known, nor pass
+// max_auth_failures together: eight sends of alice's password at once
+// reach the edge once, five users' at once reach it max_auth_failures (2)
+// times, and every other send could not test.
+func TestRefusedCredentialSideBySide(t *testing.T) {
+	ca, _ := pki.NewCA("test")
+	edge := newRogueEdge(t, ca)
+	tg := New(rogueSite(t, edge, ca))
+	ctx := context.Background()
+	const url = "https://expe1.example.com:8443/ZXhhbXBsZS5jb20/get_edge_config"
+	side := func(users ...string) []error {
+		errs := make([]error, len(users))
+		var wg sync.WaitGroup
+		for i, u := range users {
+			wg.Go(func() { errs[i] = basicGet(ctx, tg, url, u, u+"-s3cret") })
+		}
+		wg.Wait()
+		return errs
+	}
+	for i, err := range side("alice", "alice", "alice", "alice", "alice", "alice", "alice", "alice") {
+		if !errors.Is(err, ErrCredentialRefused) {
+			t.Fatalf("send %d of alice's password: %v, want ErrCredentialRefused", i+1, err)
+		}
+	}
+	if n := edge.count("alice"); n != 1 {
+		t.Fatalf("the edge received alice's password %d times, want 1", n)
+	}
+	for i, err := range side("bob", "carol", "dave", "erin", "frank") {
+		if !errors.Is(err, ErrNotTested) {
+			t.Fatalf("send %d: %v, want a reason the suite could not test", i+1, err)
+		}
+	}
+	total := 0
+	for _, u := range []string{"alice", "bob", "carol", "dave", "erin", "frank"} {
+		total += edge.count(u)
+	}
+	if total != 2 {
+		t.Fatalf("the edge saw %d refused credentials in all, want max_auth_failures (2)", total)
+	}
+}
+
+// TestCredentialUse: a credential the host accepted goes out side by
+// side without waiting; one not yet accepted waits for the one in flight,
+// unless the same sender holds it; a wait ends with the context.
+func TestCredentialUse(t *testing.T) {
+	g := newAuthGuard(Limits{MaxAuthFailures: 1}, "", time.Now)
+	ctx := context.Background()
+	first, err := g.use(ctx, "ucm1.example.com", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := g.use(short, "ucm1.example.com:8443", "bob"); !errors.Is(err, ErrNotTested) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("bob while alice's first send is in flight (max 1): %v, want a wait that ends with the context", err)
+	}
+	first.Accepted()
+	first.Refused("later") // settled once: nothing more
+	if g.failuresLocked("ucm1.example.com") != 0 {
+		t.Fatal("a second settle of one use counted")
+	}
+	a1, err := g.use(ctx, "UCM1.example.com.", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, err := g.use(ctx, "ucm1.example.com", "alice")
+	if err != nil {
+		t.Fatalf("an accepted credential side by side: %v", err)
+	}
+	a1.Done()
+	a2.Done()
+	s := new(int)
+	held, err := g.use(WithSender(ctx, s), "idp.example.com", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := g.use(WithSender(ctx, s), "idp.example.com", "webex-client")
+	if err != nil {
+		t.Fatalf("a sender's own request waited for its own send in flight: %v", err)
+	}
+	own.Accepted()
+	held.Refused("login form came back")
+	if _, err := g.use(ctx, "idp.example.com", "bob"); !errors.Is(err, ErrSafetyLimit) {
+		t.Fatalf("past max_auth_failures: %v, want ErrSafetyLimit", err)
 	}
 }
 
@@ -337,7 +426,7 @@ func TestRequestBudgetPerHost(t *testing.T) {
 	if err := tg.Pace(ctx, "ucm2.example.com"); err != nil {
 		t.Fatalf("another host: %v", err)
 	}
-	if err := tg.UseCredential("ucm2.example.com", "alice"); err != nil {
+	if _, err := tg.UseCredential(ctx, "ucm2.example.com", "alice"); err != nil {
 		t.Fatal(err)
 	}
 	want := []Contact{{Host: "ucm1.example.com", Sent: 3}, {Host: "ucm2.example.com", Sent: 1, Credentials: 1}}

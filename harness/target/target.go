@@ -333,28 +333,36 @@ func (l limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 			return nil, fmt.Errorf("%w (%s's credential for %s)", err, user, r.URL.Redacted())
 		}
 	}
+	var use *CredentialUse
 	if has && !probe {
-		if err := l.t.guard.use(host, user); err != nil {
+		u, err := l.t.guard.use(ctx, host, user)
+		if err != nil {
 			return nil, err
 		}
+		use = u
+		defer use.Done()
 	}
 	if err := l.t.limit.wait(ctx, normHost(host)); err != nil {
 		return nil, err
 	}
-	if has && !probe {
+	if use != nil {
 		l.t.limit.credential(normHost(host))
 	}
 	resp, err := l.next.RoundTrip(r)
-	if err == nil && has && !probe && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
+	if err != nil || use == nil {
+		return resp, err
+	}
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
 		// A test user's credential refused: the check could not test (the
 		// test user's password may be wrong), and the credential is not
 		// sent there again.
 		why := fmt.Sprintf("%s %s answered %d", r.Method, r.URL.Path, resp.StatusCode)
-		l.t.guard.refused(host, user, why)
+		use.Refused(why)
 		resp.Body.Close()
 		return nil, fmt.Errorf("%w: %s refused %s's credential (%s): check the test user's password in the target", ErrCredentialRefused, host, user, why)
 	}
-	return resp, err
+	use.Accepted()
+	return resp, nil
 }
 
 // requestCredential names the credential a request carries: the Basic

@@ -45,9 +45,11 @@ func signIn(ctx context.Context, w *steps.World, u target.User) (*jabber, error)
 	if err := w.T.CredentialTo("xmpps", host); err != nil {
 		return nil, err
 	}
-	if err := w.T.UseCredential(host, u.Username); err != nil {
+	use, err := w.T.UseCredential(ctx, host, u.Username)
+	if err != nil {
 		return nil, err
 	}
+	defer use.Done()
 	conn, err := w.T.DialContext(w.Where)(ctx, "tcp", net.JoinHostPort(host, C2SPort))
 	if err != nil {
 		return nil, fmt.Errorf("the Jabber sign-in of %s: %w", u.Username, err)
@@ -57,13 +59,14 @@ func signIn(ctx context.Context, w *steps.World, u target.User) (*jabber, error)
 	stream, full, err := hybrid.DialC2S(conn, w.T.TLSConfig(s.Domains.IMP), s.Domains.IMP, uid, u.Password, "cutover")
 	if errors.Is(err, hybrid.ErrAuth) {
 		conn.Close()
-		w.T.CredentialRefused(host, u.Username, "XMPP SASL not-authorized")
+		use.Refused("XMPP SASL not-authorized")
 		return nil, target.NotTested(fmt.Errorf("IM&P refused %s's password over XMPP (SASL not-authorized): %w", u.Username, target.ErrCredentialRefused))
 	}
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("the Jabber sign-in of %s at %s: %w", u.Username, host, err)
 	}
+	use.Accepted()
 	_ = conn.SetDeadline(time.Time{})
 	return &jabber{u: u, host: host, c: hybrid.NewClient(stream, hybrid.Bare(full))}, nil
 }

@@ -31,12 +31,11 @@ type Stage struct {
 	Run func(ctx context.Context, id *steps.Identity) (string, error)
 }
 
-// maxDays bounds the users followed at once. It is 1: the credential
-// guard records a refusal only once the site answers, so days side by side
-// could each send a password the site then refuses before the first
-// refusal is counted, past limits.max_auth_failures. Raise it only once
-// the guard reserves an attempt before it is sent.
-const maxDays = 1
+// maxDays bounds the users followed at once. Days side by side stay
+// within limits.max_auth_failures: the credential guard reserves each
+// send of a credential the site has not accepted yet, so sends in flight
+// count as refusals until answered.
+const maxDays = 4
 
 type stateKey struct{}
 

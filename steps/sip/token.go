@@ -81,11 +81,15 @@ func withTokenFor(ctx context.Context, w *steps.World, u target.User, device, no
 	// The token at the SIP registrar is counted apart from the password
 	// and from the token at UDS: a registrar refusing it must stop neither.
 	cred := u.Username + "'s access token at SIP"
+	var use *target.CredentialUse // nil for a probe: settling it does nothing
 	if !probe {
-		if err := w.T.UseCredential(node, cred); err != nil {
+		u, err := w.T.UseCredential(ctx, node, cred)
+		if err != nil {
 			r.err = err
 			return r
 		}
+		use = u
+		defer use.Done()
 	}
 	c, err := phone(ctx, w, node, nil)
 	if err != nil {
@@ -94,8 +98,11 @@ func withTokenFor(ctx context.Context, w *steps.World, u target.User, device, no
 	}
 	r.res, r.err = c.Register(ctx, softphone.Registration{Registrar: addr, User: u.Username, DeviceName: device,
 		Tokens: softphone.StaticToken(tok), Form: form, Expires: expires})
-	if !probe && errors.Is(r.err, softphone.ErrTokenRejected) {
-		w.T.CredentialRefused(node, cred, "SIP OAuth registrar refused the access token")
+	switch {
+	case errors.Is(r.err, softphone.ErrTokenRejected):
+		use.Refused("SIP OAuth registrar refused the access token")
+	case r.err == nil:
+		use.Accepted()
 	}
 	return r
 }

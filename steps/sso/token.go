@@ -137,6 +137,7 @@ func (j *journey) signedIn(ctx context.Context) (oauth.Tokens, error) {
 // (the site said no to a credential the suite was given: could not test).
 func (j *journey) judge(st sso.Step, err error) error {
 	j.secrets(st)
+	j.guard.settle(err)
 	if err == nil {
 		return nil
 	}
@@ -149,7 +150,6 @@ func (j *journey) judge(st sso.Step, err error) error {
 				host = u.Hostname()
 			}
 		}
-		j.t.CredentialRefused(host, j.user.Username, "login form refused the password")
 		return fmt.Errorf("%w: %s: the sign-in of %s failed (%s): check the test user's password in the target", target.ErrCredentialRefused, host, j.user.Username, msg)
 	}
 	if errors.Is(err, sso.ErrNavigate) {
@@ -204,6 +204,27 @@ type guard struct {
 
 	mu      sync.Mutex
 	lastErr error
+	uses    []*target.CredentialUse // the password's sends not yet judged
+}
+
+// settle ends the password's sends of the sign-in judged with err: the
+// login form came back (refused), the sign-in went through (accepted), or
+// it ended before either was known.
+func (g *guard) settle(err error) {
+	g.mu.Lock()
+	uses := g.uses
+	g.uses = nil
+	g.mu.Unlock()
+	for _, u := range uses {
+		switch {
+		case errors.Is(err, sso.ErrSignInFailed):
+			u.Refused("login form refused the password")
+		case err == nil:
+			u.Accepted()
+		default:
+			u.Done()
+		}
+	}
 }
 
 // last is the last error a request of the journey ended with.
@@ -224,6 +245,9 @@ func (g *guard) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func (g *guard) roundTrip(r *http.Request) (*http.Response, error) {
+	// The sign-in's own requests do not wait for its password's send,
+	// which stays in flight until the sign-in is judged.
+	r = r.WithContext(target.WithSender(r.Context(), g))
 	if r.Method != http.MethodPost || r.Body == nil {
 		return g.next.RoundTrip(r)
 	}
@@ -239,9 +263,13 @@ func (g *guard) roundTrip(r *http.Request) (*http.Response, error) {
 	}
 	if g.user.Password != "" {
 		if f, err := url.ParseQuery(string(body)); err == nil && formHas(f, g.user.Password) {
-			if err := g.t.UseCredential(host, g.user.Username); err != nil {
+			use, err := g.t.UseCredential(r.Context(), host, g.user.Username)
+			if err != nil {
 				return nil, err
 			}
+			g.mu.Lock()
+			g.uses = append(g.uses, use)
+			g.mu.Unlock()
 		}
 	}
 	r2 := r.Clone(r.Context())
