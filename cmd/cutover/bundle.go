@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"example.com/cutover/harness/hybrid/certify"
 	"example.com/cutover/harness/report"
 	"example.com/cutover/harness/runner"
 )
@@ -78,11 +80,33 @@ func newMergeCmd() *cobra.Command {
 reports, as the unsharded run would have written them: every check from
 exactly one shard, one result under the run's profile. A missing shard, a
 check in two shards, or shards of different targets, tags or profiles are
-errors (exit 2). Exit status otherwise: 0 the merged run passes, 1 it does not.`,
+errors (exit 2). Exit status otherwise: 0 the merged run passes, 1 it does not.
+
+The shards of a certification (cutover certify --shard K/N --report DIR)
+merge the same way: the per-user CSV and JSON in the unsharded order, the
+bad rows once, the roll-up and HTML section over every user; exit 1 when a
+user does not route.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return usageErr("report merge: --out DIR is required")
+			}
+			if isCertifyReport(args[0]) {
+				began := time.Now()
+				sum, err := certify.MergeReports(out, args)
+				if err != nil {
+					if errors.Is(err, certify.ErrMerge) {
+						return configErr(err)
+					}
+					return err
+				}
+				if err := printCertify(cmd.OutOrStdout(), sum, time.Since(began), out, false); err != nil {
+					return err
+				}
+				if sum.NotRoutable > 0 {
+					return &exitError{code: exitFail}
+				}
+				return nil
 			}
 			var runs []*report.Run
 			var cucumber [][]byte
@@ -194,4 +218,15 @@ func newVerifyCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// isCertifyReport says whether dir holds a certification's report (cutover
+// certify --report) rather than a run's.
+func isCertifyReport(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, certify.RollupJSON))
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(filepath.Join(dir, runner.FileResults))
+	return err != nil
 }

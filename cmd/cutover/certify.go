@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"example.com/cutover/harness/hybrid/certify"
 	"example.com/cutover/harness/hybrid/export"
 	"example.com/cutover/harness/hybrid/ident"
+	"example.com/cutover/harness/runner"
 )
 
 func newCertifyCmd() *cobra.Command {
@@ -18,6 +20,7 @@ func newCertifyCmd() *cobra.Command {
 		ucmFiles          []string
 		webexFile, report string
 		scheme, domain    string
+		shard             string
 		asJSON            bool
 	)
 	cmd := &cobra.Command{
@@ -38,6 +41,12 @@ default) or directoryuri (Flexible JID).
 With --report DIR: hybrid-users.csv (one row per user, streamed),
 hybrid-users.json, hybrid-errors.csv, hybrid-rollup.json and a self-contained HTML section.
 
+--shard K/N (for a CI matrix) reports only the users whose ID (or, for a
+Control Hub identity no UCM user maps to, email) hashes to shard K; every
+shard reads both exports whole, and shard 1 reports the bad rows.
+"cutover report merge --out DIR SHARD_DIR..." joins the shards' --report
+directories into the files the unsharded run writes.
+
 Exit status: 0 every user routes, 1 some do not, 2 usage error or an export
 that is not a CSV or lacks a required column.`,
 		Args: cobra.NoArgs,
@@ -53,6 +62,16 @@ that is not a CSV or lacks a required column.`,
 				return configErr(fmt.Errorf("--jid userid needs --imp-domain (the IM&P default domain)"))
 			}
 			opts := certify.Options{Webex: certify.File(webexFile), ReportDir: report}
+			if shard != "" {
+				sh, err := runner.ParseShard(shard)
+				if err != nil {
+					return usageErr("--shard: %v", err)
+				}
+				if report == "" {
+					return usageErr("--shard needs --report DIR: the shards are merged from their report directories")
+				}
+				opts.Shard = certify.Shard{K: sh.K, N: sh.N}
+			}
 			for _, f := range ucmFiles {
 				path, cluster, _ := strings.Cut(f, "=")
 				src := certify.File(path)
@@ -68,23 +87,8 @@ that is not a CSV or lacks a required column.`,
 				}
 				return err
 			}
-			if asJSON {
-				if err := writeJSON(cmd.OutOrStdout(), sum); err != nil {
-					return err
-				}
-			} else {
-				out := cmd.OutOrStdout()
-				fmt.Fprintf(out, "certify: %d users in %s: %d routable, %d not routable, %d bad rows\n",
-					sum.Users, time.Since(began).Round(time.Millisecond), sum.Routable, sum.NotRoutable, sum.RowErrors)
-				for _, c := range sum.ByReason {
-					fmt.Fprintf(out, "  %-24s %d (%s)\n", c.Code, c.Users, certify.Check(c.Code))
-				}
-				for _, n := range sum.Notes {
-					fmt.Fprintf(out, "  note: %s\n", n)
-				}
-				if len(sum.Files) > 0 {
-					fmt.Fprintf(out, "reports: %s (%s)\n", report, strings.Join(sum.Files, ", "))
-				}
+			if err := printCertify(cmd.OutOrStdout(), sum, time.Since(began), report, asJSON); err != nil {
+				return err
 			}
 			if sum.NotRoutable > 0 {
 				return &exitError{code: exitFail}
@@ -98,10 +102,34 @@ that is not a CSV or lacks a required column.`,
 	fl.StringVar(&scheme, "jid", "userid", "how IM&P forms JIDs: userid or directoryuri")
 	fl.StringVar(&domain, "imp-domain", "", "the IM&P default domain (for --jid userid)")
 	fl.StringVar(&report, "report", "", "write the report files here")
+	fl.StringVar(&shard, "shard", "", "certify only shard K of N of the users (e.g. 2/4, for a CI matrix; cutover report merge joins them)")
 	fl.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	return cmd
 }
 
 func isExportFormat(err error) bool {
 	return errors.Is(err, export.ErrNotCSV) || errors.Is(err, export.ErrColumns) || errors.Is(err, certify.ErrOptions)
+}
+
+// printCertify prints a certification's summary (as JSON with asJSON).
+func printCertify(out io.Writer, sum certify.Summary, took time.Duration, report string, asJSON bool) error {
+	if asJSON {
+		return writeJSON(out, sum)
+	}
+	part := ""
+	if sum.Shard != nil {
+		part = fmt.Sprintf(" (shard %d/%d)", sum.Shard.K, sum.Shard.N)
+	}
+	fmt.Fprintf(out, "certify%s: %d users in %s: %d routable, %d not routable, %d bad rows\n",
+		part, sum.Users, took.Round(time.Millisecond), sum.Routable, sum.NotRoutable, sum.RowErrors)
+	for _, c := range sum.ByReason {
+		fmt.Fprintf(out, "  %-24s %d (%s)\n", c.Code, c.Users, certify.Check(c.Code))
+	}
+	for _, n := range sum.Notes {
+		fmt.Fprintf(out, "  note: %s\n", n)
+	}
+	if len(sum.Files) > 0 {
+		fmt.Fprintf(out, "reports: %s (%s)\n", report, strings.Join(sum.Files, ", "))
+	}
+	return nil
 }

@@ -91,6 +91,9 @@ type Options struct {
 	Listed int
 	// Sink, when set, gets every verdict as it is made (tests use it).
 	Sink func(Verdict)
+	// Shard, when N > 1, certifies only part K of N of the users (see
+	// Shard); MergeReports joins the shards' report directories.
+	Shard Shard
 }
 
 // Summary is what Run found.
@@ -108,6 +111,8 @@ type Summary struct {
 	Inputs []string `json:"inputs"`
 	// Files are the report files written, in ReportDir.
 	Files []string `json:"files,omitempty"`
+	// Shard is set by a sharded run only: what MergeReports needs.
+	Shard *ShardInfo `json:"shard,omitempty"`
 }
 
 // webexRec is one Control Hub identity, compactly.
@@ -189,6 +194,9 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 			return Summary{}, err
 		}
 	}
+	if err := opts.Shard.check(opts); err != nil {
+		return Summary{}, err
+	}
 	r := &run{
 		opt:      opts,
 		webex:    map[string]webexRec{},
@@ -233,6 +241,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	r.sum.Inputs = append(r.sum.Inputs, "Control Hub "+opts.Webex.Name)
 	r.sum.Rollup = r.roll.rollup(opts.OrgLimit)
 	r.sum.Rollup.RowErrors = r.rowErrs
+	r.sum.Shard = opts.Shard.info(opts)
 	files, err := r.out.finish(&r.sum)
 	if err != nil {
 		return Summary{}, err
@@ -250,6 +259,9 @@ func (r *run) open(s Source, what string) (io.ReadCloser, error) {
 }
 
 func (r *run) rowError(e *export.RowError) error {
+	if !r.opt.Shard.first() {
+		return nil // shard 1 reports the bad rows
+	}
 	r.rowErrs++
 	if len(r.sum.Errors) < r.opt.Listed {
 		r.sum.Errors = append(r.sum.Errors, *e)
@@ -580,7 +592,9 @@ func (r *run) webexOnly() error {
 			continue
 		}
 		if !w.hybrid {
-			r.roll.webexUnused++
+			if r.opt.Shard.has("webex:" + lower(w.email)) {
+				r.roll.webexUnused++
+			}
 			continue
 		}
 		only = append(only, w)
@@ -607,6 +621,9 @@ func (r *run) webexOnly() error {
 }
 
 func (r *run) emit(v Verdict) error {
+	if !r.opt.Shard.has(v.Key()) {
+		return nil
+	}
 	r.roll.add(v)
 	if !v.Routable && len(r.sum.Unroutable) < r.opt.Listed {
 		r.sum.Unroutable = append(r.sum.Unroutable, v)
