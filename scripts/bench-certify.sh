@@ -86,6 +86,51 @@ grep '^certify:' "$work/check" | sed 's/^/bench-certify: /' || true
 wall=$(echo "$end - $start" | bc)
 peak_mib=$((peak_kib / 1024))
 echo "bench-certify: process wall ${wall}s, CPU ${cpu}s, peak RSS ${peak_mib} MiB (load average before: $load_before, $(nproc) cores)"
+# Sharded: the same pair in SHARDS parts (a CI matrix runs them on
+# separate machines; here one after another, each timed), then merged; the
+# merged files must be the unsharded run's, byte for byte.
+SHARDS=${SHARDS:-4}
+slowest=0
+for k in $(seq 1 "$SHARDS"); do
+	s0=$(date +%s.%N)
+	set +e
+	"$work/cutover" certify "${args[@]}" --shard "$k/$SHARDS" --report "$work/shard-$k" >"$work/shard-$k.out" 2>&1
+	src=$?
+	set -e
+	s1=$(date +%s.%N)
+	if [ "$src" -gt 1 ]; then
+		echo "bench-certify: FAIL: shard $k/$SHARDS exited $src" >&2
+		tail -5 "$work/shard-$k.out" >&2
+		exit 1
+	fi
+	t=$(echo "$s1 - $s0" | bc)
+	[ "$(echo "$t > $slowest" | bc)" -eq 1 ] && slowest=$t
+done
+m0=$(date +%s.%N)
+merge=("$work/cutover" report merge --out "$work/merged")
+for k in $(seq 1 "$SHARDS"); do merge+=("$work/shard-$k"); done
+set +e
+if [ -x /usr/bin/time ]; then
+	/usr/bin/time -v "${merge[@]}" >"$work/merge.out" 2>"$work/merge.time"
+else
+	"${merge[@]}" >"$work/merge.out" 2>&1
+fi
+mrc=$?
+set -e
+m1=$(date +%s.%N)
+if [ "$mrc" -ne 1 ]; then
+	echo "bench-certify: FAIL: report merge of the shards exited $mrc, want 1" >&2
+	tail -5 "$work/merge.out" >&2
+	exit 1
+fi
+for f in hybrid-users.csv hybrid-users.json hybrid-errors.csv hybrid-rollup.json hybrid-section.html; do
+	if ! cmp -s "$work/report/$f" "$work/merged/$f"; then
+		echo "bench-certify: FAIL: $f merged from $SHARDS shards differs from the unsharded run's" >&2
+		exit 1
+	fi
+done
+mrss=$(awk -F': ' '/Maximum resident set size/ {printf "%d", $2/1024}' "$work/merge.time" 2>/dev/null || true)
+echo "bench-certify: $SHARDS shards: slowest shard ${slowest}s, merge $(echo "$m1 - $m0" | bc)s, merge peak RSS ${mrss:-?} MiB; merged reports equal the unsharded run's"
 over=0
 if [ "$(echo "$wall > $BUDGET_S" | bc)" -eq 1 ]; then
 	echo "bench-certify: over the time budget of ${BUDGET_S}s (a busy machine inflates wall time; see the CPU time)"

@@ -256,6 +256,13 @@ elif log "certify: 200,000 users" && out=$(bash scripts/bench-certify.sh 2>&1); 
 	users=$(sed -n 's/.*certify: \([0-9]*\) users in .*/\1/p' <<<"$out" | head -1)
 	ups=$(python3 -c "import sys; print(f'{int(sys.argv[2])/float(sys.argv[1]):,.0f}')" "${wall:-0}" "${users:-0}" 2>/dev/null || echo "?")
 	row "\`cutover certify\` on ${users:-?} users (users/s, peak RSS)" "$ups users/s, ${wall} s, ${rss} MiB" "" "" "< 10 s, < 300 MiB"
+	if sh=$(grep 'shards: slowest shard' <<<"$out"); then
+		n=$(sed -n 's/.*bench-certify: \([0-9]*\) shards.*/\1/p' <<<"$sh")
+		slow=$(sed -n 's/.*slowest shard \([0-9.]*\)s.*/\1/p' <<<"$sh" | xargs printf '%.2f')
+		mw=$(sed -n 's/.*merge \([0-9.]*\)s.*/\1/p' <<<"$sh" | xargs printf '%.2f')
+		mr=$(sed -n 's/.*merge peak RSS \([0-9?]*\) MiB.*/\1/p' <<<"$sh")
+		row "same pair, \`--shard K/$n\` (slowest shard) and \`report merge\` (merged files equal the unsharded run's)" "${slow} s; merge ${mw} s, ${mr} MiB" "" "" ""
+	fi
 else
 	row "certify 200,000 users" "failed" "" "" "< 10 s, < 300 MiB"
 	failed=1
