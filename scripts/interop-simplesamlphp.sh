@@ -11,6 +11,11 @@
 #      mode, with SimpleSAMLphp as the organisation's IdP (behind stunnel
 #      for TLS, as idp.example.com) and our fakes for the rest (`cutover
 #      fakes --site`, UCM and Webex trusting SimpleSAMLphp's metadata).
+#   4. Breakage: SimpleSAMLphp's signing certificate replaced without
+#      telling UCM and Webex: exactly the checks that need a sign-in FAIL.
+#   5. Breakage: a test user's password changed at SimpleSAMLphp: ERROR
+#      (credential refused), never FAIL, and SimpleSAMLphp's own log shows
+#      the password refused once over two runs in a row.
 #
 # The Go side of 1 and 2 is TestInteropSimpleSAMLphp in harness/sso,
 # skipped unless CUTOVER_INTEROP_SIMPLESAMLPHP is set.
@@ -265,7 +270,9 @@ write_authsources "nobody:$(openssl rand -hex 12):nobody@example.com"
 	echo "    'NameIDFormat' => 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress', 'simplesaml.nameidattribute' => 'mail'];"
 } >"$lab/metadata/saml20-sp-remote.php"
 
-SIMPLESAMLPHP_CONFIG_DIR="$lab/config" setsid php -d "session.save_path=$lab/sessions" \
+# No opcode cache: it would serve authsources.php as it was for up to 2 s
+# after the breakage rewrites it.
+SIMPLESAMLPHP_CONFIG_DIR="$lab/config" setsid php -d "session.save_path=$lab/sessions" -d opcache.enable=0 \
 	-S "127.0.0.1:$phpport" -t /usr/share/simplesamlphp/www >"$lab/php.log" 2>&1 &
 pgids+=("$!")
 {
@@ -328,6 +335,88 @@ fi
 if ((rc)); then
 	echo "--- SimpleSAMLphp and stunnel logs" >&2
 	tail -n 40 "$lab/simplesamlphp.log" "$lab/php.log" "$lab/stunnel.log" 2>/dev/null >&2 || true
+	exit $rc
 fi
-exit $rc
+
+# failed_checks REPORT_DIR: the IDs of the checks that failed, sorted, one line.
+failed_checks() {
+	python3 - "$1/results.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(" ".join(sorted(c["id"] for c in r["checks"] if c["verdict"] == "fail")))
+PY
+}
+# verdict_of REPORT_DIR ID: one check's verdict (pass, fail, error, ...).
+verdict_of() {
+	python3 - "$1/results.json" "$2" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(next((c["verdict"] for c in r["checks"] if c["id"] == sys.argv[2]), "absent"))
+PY
+}
+
+# --- 4. breakage: the IdP's signing certificate replaced --------------------
+# A site renews SimpleSAMLphp's signing key without giving UCM and Webex its
+# new metadata (they keep the file they were given): SimpleSAMLphp now
+# serves and signs with the new certificate, so the published metadata is
+# sound (SSO-09), the assertion verifies against it (SSO-10) and names the
+# user (SSO-11), and both sign-ins still go to the IdP (SSO-02); but Webex
+# and UCM refuse the assertion (403), so every check that needs a sign-in
+# or UCM's tokens fails.
+echo "interop-simplesamlphp: breakage: SimpleSAMLphp's signing certificate replaced, UCM and Webex not told"
+cp "$lab/cert/idp.key" "$lab/cert/idp.key.good"
+cp "$lab/cert/idp.crt" "$lab/cert/idp.crt.good"
+openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=idp.example.com" \
+	-keyout "$lab/cert/idp.key" -out "$lab/cert/idp.crt" 2>/dev/null
+code=0
+CUTOVER_STATE_DIR="$lab/state" "$lab/cutover" run --target "$lab/target.yaml" --tags @sso --report "$lab/broken-cert" >"$lab/broken-cert.out" 2>&1 || code=$?
+mv -f "$lab/cert/idp.key.good" "$lab/cert/idp.key"
+mv -f "$lab/cert/idp.crt.good" "$lab/cert/idp.crt"
+got=$(failed_checks "$lab/broken-cert")
+want="SSO-01 SSO-03 SSO-04 SSO-05 SSO-06 SSO-07 SSO-13 SSO-14"
+if [ "$code" -ne 1 ] || [ "$got" != "$want" ]; then
+	cat "$lab/broken-cert.out"
+	echo "interop-simplesamlphp: FAIL: with the signing certificate replaced want exit 1 and FAIL for exactly $want; got exit $code, FAIL for: $got" >&2
+	exit 1
+fi
+echo "interop-simplesamlphp: signing certificate replaced: FAIL for exactly $got"
+
+# --- 5. breakage: a test user's password changed at the IdP -----------------
+# The suite was given a password the IdP now refuses: that is no defect of
+# the site but a reason the suite cannot test, so the user's checks are
+# ERROR ("credential refused; not retried to avoid a lockout"), never FAIL,
+# and SimpleSAMLphp must see the refused password once in all, across two
+# runs in a row (the lab target's state file carries the refusal).
+first=${users[0]%%:*}
+echo "interop-simplesamlphp: breakage: $first's password changed at SimpleSAMLphp, two runs in a row"
+changed=()
+for u in "${users[@]}"; do
+	if [ "${u%%:*}" = "$first" ]; then
+		IFS=: read -r name _ mail <<<"$u"
+		u="$name:$(openssl rand -hex 12):$mail"
+	fi
+	changed+=("$u")
+done
+write_authsources "${changed[@]}"
+# SimpleSAMLphp logs each refused login ("Unsuccessful login attempt").
+refused_before=$(grep -c 'Unsuccessful login attempt' "$lab/simplesamlphp.log" || true)
+for n in 1 2; do
+	code=0
+	CUTOVER_STATE_DIR="$lab/state" "$lab/cutover" run --target "$lab/target.yaml" --tags @sso --report "$lab/changed-pw-$n" >"$lab/changed-pw-$n.out" 2>&1 || code=$?
+	got=$(failed_checks "$lab/changed-pw-$n")
+	sso01=$(verdict_of "$lab/changed-pw-$n" SSO-01)
+	if [ "$code" -eq 0 ] || [ -n "$got" ] || [ "$sso01" != error ] || ! grep -q 'credential refused' "$lab/changed-pw-$n/results.json"; then
+		cat "$lab/changed-pw-$n.out"
+		echo "interop-simplesamlphp: FAIL: run $n with $first's password changed: want SSO-01 ERROR (credential refused) and no FAIL; got exit $code, SSO-01 $sso01, FAIL for: ${got:-none}" >&2
+		exit 1
+	fi
+done
+refused=$(($(grep -c 'Unsuccessful login attempt' "$lab/simplesamlphp.log" || true) - refused_before))
+if [ "$refused" -ne 1 ]; then
+	echo "interop-simplesamlphp: FAIL: SimpleSAMLphp refused $first's password $refused times over two runs, want once" >&2
+	exit 1
+fi
+write_authsources "${users[@]}"
+echo "interop-simplesamlphp: password changed: SSO-01 ERROR (credential refused), no FAIL, the password refused once in two runs"
+echo "interop-simplesamlphp: PASS"
 

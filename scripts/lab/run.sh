@@ -8,6 +8,10 @@
 #   discovery  BIND 9 serves the inside and outside views     (lab-bind.sh)
 #              breakage: _cisco-uds leaked to the outside view → DISC-03
 #   sso        SimpleSAMLphp is the organisation's SAML IdP    (interop-simplesamlphp.sh)
+#              breakage: its signing certificate replaced, UCM and Webex not
+#              told → exactly SSO-01, -03..-07, -13, -14 FAIL; a test user's
+#              password changed → ERROR (credential refused), no FAIL, and
+#              SimpleSAMLphp logs one refused login over two runs
 #   sip        Kamailio is the RFC 8898 registrar (SIPO-08)    (interop-kamailio.sh)
 #              breakage: its authz_server no longer trusted → SIPO-08
 #   xmpp       Prosody is the org's federation host            (interop-prosody.sh, ONLY_XFED=1)
