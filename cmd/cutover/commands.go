@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -166,7 +167,7 @@ check is killed and the healthy fakes pass everything.`,
 			out := cmd.OutOrStdout()
 			progress := func(name string, r *report.Run) {
 				if !asJSON {
-					fmt.Fprintf(cmd.ErrOrStderr(), "selftest: %-30s %d checks, %d failed\n", name, len(r.Checks), len(r.Failed()))
+					fmt.Fprintf(cmd.ErrOrStderr(), "selftest: %-30s %d checks, %d failed, %s\n", name, len(r.Checks), len(r.Failed()), r.Duration.Round(10*time.Millisecond))
 				}
 			}
 			rep, err := runner.Selftest(cmd.Context(), features.FS, runner.SelftestOptions{Concurrency: concurrency, Parallel: parallel, Progress: progress})

@@ -56,7 +56,7 @@ func emailChange(ctx context.Context) (out context.Context, _ error) {
 		if err := js.send(ctx, w, hybrid.StanzaOf(hybrid.Message{ID: tag, To: mover.Hybrid.JID, Type: hybrid.TypeChat, Body: text})); err != nil {
 			return false, err
 		}
-		return inWebex(ctx, w, owner, sender.Hybrid.WebexEmail, func(m webex.Message) bool { return m.Text == text }, &ev)
+		return inWebexUnless(ctx, w, owner, sender.Hybrid.WebexEmail, func(m webex.Message) bool { return m.Text == text }, js.bounce(tag), &ev)
 	}
 	ok, err := reaches(*mover, "before")
 	switch {

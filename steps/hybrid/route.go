@@ -107,9 +107,25 @@ func poll(ctx context.Context, w *steps.World, host string, f func() (bool, erro
 // inWebex waits until owner's direct space with other holds a message
 // match accepts.
 func inWebex(ctx context.Context, w *steps.World, owner target.User, other string, match func(webex.Message) bool, ev io.Writer) (bool, error) {
+	return inWebexUnless(ctx, w, owner, other, match, nil, ev)
+}
+
+// bounced is a message the site told its sender it did not deliver.
+type bounced struct{ why string }
+
+func (b bounced) Error() string { return "the sender was told it was not delivered: " + b.why }
+
+// inWebexUnless is inWebex that stops as soon as stop (when not nil)
+// says why the message will not come: the site told the sender so.
+func inWebexUnless(ctx context.Context, w *steps.World, owner target.User, other string, match func(webex.Message) bool, stop func() string, ev io.Writer) (bool, error) {
 	c := webex.NewClient(w.T.HTTPClient(w.Where), "https://"+w.T.Site.Hybrid.WebexAPI)
 	var last webex.Evidence
 	ok, err := poll(ctx, w, w.T.Site.Hybrid.WebexAPI, func() (bool, error) {
+		if stop != nil {
+			if why := stop(); why != "" {
+				return false, bounced{why}
+			}
+		}
 		list, e, err := c.Direct(ctx, owner.Hybrid.WebexToken, other)
 		last = e
 		if err != nil {
@@ -160,7 +176,12 @@ func route(ctx context.Context, w *steps.World, a, b target.User, ev io.Writer) 
 	if err := ja.send(ctx, w, hybrid.StanzaOf(hybrid.Message{ID: "m1", To: b.Hybrid.JID, Type: hybrid.TypeChat, Body: text})); err != nil {
 		return fmt.Errorf("sending as %s: %w", a.Hybrid.JID, err)
 	}
-	ok, err := inWebex(ctx, w, b, a.Hybrid.WebexEmail, func(m webex.Message) bool { return m.Text == text }, ev)
+	ok, err := inWebexUnless(ctx, w, b, a.Hybrid.WebexEmail, func(m webex.Message) bool { return m.Text == text }, ja.bounce("m1"), ev)
+	var bounce bounced
+	if errors.As(err, &bounce) {
+		return fmt.Errorf("a Jabber message from %s to JID %s: want it in %s's Webex space with %s; %v",
+			a.Hybrid.JID, b.Hybrid.JID, b.Hybrid.WebexEmail, a.Hybrid.WebexEmail, bounce)
+	}
 	if err != nil {
 		return fmt.Errorf("reading %s's Webex messages: %w", b.Hybrid.WebexEmail, err)
 	}
@@ -188,6 +209,24 @@ func route(ctx context.Context, w *steps.World, a, b target.User, ev io.Writer) 
 	}
 	fmt.Fprintf(ev, "Jabber %s received from %s: %q\n\n", ja.c.JID, got.From, got.Body)
 	return nil
+}
+
+// bounce says why the site sent back the message of id as an error
+// ("" while it has not): an error for a message (RFC 6120 §8.3; the
+// connector reports so what it does not bridge) means it will not come,
+// and Jabber shows the sender so at once, so a wait for it can end.
+func (j *jabber) bounce(id string) func() string {
+	return func() string {
+		for _, s := range j.c.Received() {
+			if s.XMLName.Local == "message" && s.Type == hybrid.TypeError && s.ID == id {
+				if s.Error != nil && s.Error.Text != "" {
+					return s.Error.Text
+				}
+				return "an error stanza"
+			}
+		}
+		return ""
+	}
 }
 
 // reports are the error and headline stanzas the sender got.
