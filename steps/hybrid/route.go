@@ -82,13 +82,20 @@ func nonce(w *steps.World, tag string) string {
 var nonces atomic.Uint64
 
 // poll calls f until it reports done, an error, or the target's timeout
-// passes; between calls it waits for the rate limit and a short pause.
+// passes; between calls it waits for the rate limit and a short pause. A
+// safety limit, or a rate limit that left no time to look even once, is
+// a reason the suite could not test, not "nothing came".
 func poll(ctx context.Context, w *steps.World, host string, f func() (bool, error)) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, w.T.Timeout())
+	pctx, cancel := context.WithTimeout(ctx, w.T.Timeout())
 	defer cancel()
-	for {
-		if err := w.T.Pace(ctx, host); err != nil {
-			return false, nil
+	for looked := false; ; looked = true {
+		if err := w.T.Pace(pctx, host); err != nil {
+			if looked && ctx.Err() == nil && !errors.Is(err, target.ErrNotTested) {
+				// The timeout passes (or would, in the rate limit's wait)
+				// before the next look.
+				return false, nil
+			}
+			return false, target.NotTested(fmt.Errorf("waiting to look at %s: %w", host, err))
 		}
 		ok, err := f()
 		if ok || err != nil {
@@ -96,7 +103,7 @@ func poll(ctx context.Context, w *steps.World, host string, f func() (bool, erro
 		}
 		t := time.NewTimer(50 * time.Millisecond)
 		select {
-		case <-ctx.Done():
+		case <-pctx.Done():
 			t.Stop()
 			return false, nil
 		case <-t.C:
