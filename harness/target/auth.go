@@ -174,10 +174,14 @@ func credKey(host, user string) string { return host + "\x00" + user }
 // checks side by side can neither send a credential again before the
 // first refusal is known nor pass max_auth_failures together. Once
 // accepted, the credential goes out freely (a later refusal still stops
-// it). The caller settles the use with what the host answered.
+// it). A sender (WithSender) that holds a send on host goes on under it:
+// one sign-in is one failure at most there, and it never waits for a
+// place while it holds one (no two sign-ins wait for each other). The
+// caller settles the use with what the host answered.
 func (g *authGuard) use(ctx context.Context, host, user string) (*CredentialUse, error) {
 	host = hostKey(host)
 	key := credKey(host, user)
+	sender := senderOf(ctx)
 	for {
 		g.mu.Lock()
 		g.loadLocked()
@@ -186,45 +190,59 @@ func (g *authGuard) use(ctx context.Context, host, user string) (*CredentialUse,
 			return nil, err
 		}
 		n := g.failuresLocked(host)
-		if g.accepted[key] && n < g.max {
+		busy, slots, held := g.inflightLocked(host, user, sender)
+		switch {
+		case n >= g.max:
+			g.mu.Unlock()
+			return nil, fmt.Errorf("%w: %d authentication failure(s) on %s in the last %s (limits.max_auth_failures is %d): no credential is sent there",
+				ErrSafetyLimit, n, host, g.window, g.max)
+		case g.accepted[key] || held:
 			g.mu.Unlock()
 			return &CredentialUse{g: g, host: host, user: user}, nil
-		}
-		busy, pending := g.inflightLocked(host, user, senderOf(ctx))
-		if !busy && n+pending < g.max {
-			c := &CredentialUse{g: g, host: host, user: user, sender: senderOf(ctx), reserved: true}
+		case !busy && n+slots < g.max:
+			c := &CredentialUse{g: g, host: host, user: user, sender: sender, reserved: true}
 			g.inflight = append(g.inflight, c)
 			g.mu.Unlock()
 			return c, nil
 		}
-		if pending == 0 {
-			g.mu.Unlock()
-			return nil, fmt.Errorf("%w: %d authentication failure(s) on %s in the last %s (limits.max_auth_failures is %d): no credential is sent there",
-				ErrSafetyLimit, n, host, g.window, g.max)
-		}
-		// Another send is in flight whose answer decides this one.
+		// Other sends are in flight whose answers decide this one.
 		wake := g.wake
 		g.mu.Unlock()
 		select {
 		case <-wake:
 		case <-ctx.Done():
-			return nil, NotTested(fmt.Errorf("target: waiting to send %s's credential to %s until the one in flight is answered: %w", user, host, ctx.Err()))
+			return nil, NotTested(fmt.Errorf("target: waiting to send %s's credential to %s until the ones in flight are answered: %w", user, host, ctx.Err()))
 		}
 	}
 }
 
-// inflightLocked says whether user's credential is in flight to host, and
-// how many credentials are, leaving out those of sender (a sender does
-// not wait for itself).
-func (g *authGuard) inflightLocked(host, user string, sender any) (busy bool, n int) {
+// inflightLocked says, of the sends reserved on host, whether one is
+// user's credential (busy), how many there are (slots), and whether
+// sender holds one (held).
+func (g *authGuard) inflightLocked(host, user string, sender any) (busy bool, slots int, held bool) {
 	for _, c := range g.inflight {
-		if c.host != host || (sender != nil && c.sender == sender) {
+		if c.host != host {
 			continue
 		}
-		n++
+		slots++
 		busy = busy || c.user == user
+		held = held || (sender != nil && c.sender == sender)
 	}
-	return busy, n
+	return busy, slots, held
+}
+
+// waitLocked releases g.mu until a send in flight is settled or ctx ends,
+// then takes it again.
+func (g *authGuard) waitLocked(ctx context.Context) error {
+	wake := g.wake
+	g.mu.Unlock()
+	defer g.mu.Lock()
+	select {
+	case <-wake:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 type senderKey struct{}
@@ -261,6 +279,9 @@ type CredentialUse struct {
 	reserved   bool // a send not accepted before: it holds a place in flight
 	once       sync.Once
 }
+
+// Host is the host the credential goes to (as the guard counts it).
+func (c *CredentialUse) Host() string { return c.host }
 
 // Accepted: the host took the credential.
 func (c *CredentialUse) Accepted() { c.settle(true, "") }
@@ -310,15 +331,27 @@ func (g *authGuard) refusedNowLocked(host, user, why string) {
 	_ = g.saveLocked() // memory still holds it; the next run may send once more
 }
 
-// probe reserves one deliberate bad-credential probe on host.
-func (g *authGuard) probe(host string) error {
+// probe reserves one deliberate bad-credential probe on host, counted as
+// a failure before it is sent; sends in flight there count too, so it
+// waits for them when they stand in the way.
+func (g *authGuard) probe(ctx context.Context, host string) error {
 	host = hostKey(host)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.loadLocked()
-	if n := g.failuresLocked(host); n+1 > g.max {
-		return fmt.Errorf("%w: %d authentication failure(s) on %s in the last %s, limits.max_auth_failures is %d: the bad-credential probe is not sent",
-			ErrSafetyLimit, n, host, g.window, g.max)
+	for {
+		g.loadLocked()
+		n := g.failuresLocked(host)
+		_, slots, _ := g.inflightLocked(host, "", nil)
+		if n+slots+1 <= g.max {
+			break
+		}
+		if slots == 0 || n+1 > g.max {
+			return fmt.Errorf("%w: %d authentication failure(s) on %s in the last %s, limits.max_auth_failures is %d: the bad-credential probe is not sent",
+				ErrSafetyLimit, n, host, g.window, g.max)
+		}
+		if err := g.waitLocked(ctx); err != nil {
+			return NotTested(fmt.Errorf("target: waiting to probe %s until the credentials in flight are answered: %w", host, err))
+		}
 	}
 	g.events = append(g.events, authEvent{Host: host, Kind: "probe", At: g.now()})
 	return g.saveLocked()
@@ -373,7 +406,7 @@ func Probe[T any](ctx context.Context, t *Target, host, name string, f func(ctx 
 	}
 	t.mu.Unlock()
 	c.once.Do(func() {
-		if err := t.guard.probe(host); err != nil {
+		if err := t.guard.probe(ctx, host); err != nil {
 			c.err = err
 			return
 		}
@@ -381,6 +414,19 @@ func Probe[T any](ctx context.Context, t *Target, host, name string, f func(ctx 
 	})
 	v, _ := c.v.(T)
 	return v, c.err
+}
+
+// CredentialRefused records that the host of a use already settled (its
+// answer judged later, as a sign-in's is) refused the credential.
+func (t *Target) CredentialRefused(c *CredentialUse, why string) {
+	if c == nil || c.g == nil {
+		return
+	}
+	g := c.g
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.accepted, credKey(c.host, c.user))
+	g.refusedNowLocked(c.host, c.user, why)
 }
 
 // UseCredential waits until user's credential may be sent to host and

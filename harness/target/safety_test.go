@@ -206,6 +206,40 @@ func TestCredentialUse(t *testing.T) {
 	if _, err := g.use(ctx, "idp.example.com", "bob"); !errors.Is(err, ErrSafetyLimit) {
 		t.Fatalf("past max_auth_failures: %v, want ErrSafetyLimit", err)
 	}
+
+	// Two sign-ins side by side hold the two places (max 2) on one host
+	// and a failure lands there: each one's own next request goes on
+	// under its place instead of waiting for the other's.
+	g = newAuthGuard(Limits{MaxAuthFailures: 3}, "", time.Now)
+	sa, sb := new(int), new(int)
+	pa, err := g.use(WithSender(ctx, sa), "ucm1.example.com", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := g.use(WithSender(ctx, sb), "ucm1.example.com", "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.probe(ctx, "ucm1.example.com"); err != nil {
+		t.Fatalf("a probe within the budget (0 failures + 2 in flight + 1 < 3): %v", err)
+	}
+	for _, s := range []*int{sa, sb} {
+		u, err := g.use(WithSender(short, s), "ucm1.example.com", "client-id")
+		if err != nil {
+			t.Fatalf("a sign-in's own request while both places are held: %v", err)
+		}
+		u.Accepted()
+	}
+	// A probe waits for the sends in flight that stand in its way (1
+	// failure + 2 in flight + 1 > 3).
+	if err := g.probe(short, "ucm1.example.com"); !errors.Is(err, ErrNotTested) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("a probe past the budget with sends in flight: %v, want a wait that ends with the context", err)
+	}
+	pa.Accepted()
+	pb.Accepted()
+	if err := g.probe(ctx, "ucm1.example.com"); err != nil {
+		t.Fatalf("a probe once the sends are answered (1 failure + 1 < 3): %v", err)
+	}
 }
 
 // TestProbesAcrossProcesses: six processes in a row (six Targets sharing

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -202,28 +203,57 @@ type guard struct {
 	user target.User
 	next http.RoundTripper
 
-	mu      sync.Mutex
-	lastErr error
-	uses    []*target.CredentialUse // the password's sends not yet judged
+	mu       sync.Mutex
+	lastErr  error
+	uses     []*target.CredentialUse // the password's sends not yet judged
+	lastSent *target.CredentialUse   // the sign-in's last send of the password
 }
 
 // settle ends the password's sends of the sign-in judged with err: the
-// login form came back (refused), the sign-in went through (accepted), or
-// it ended before either was known.
+// login form came back (the last one refused), the sign-in went through
+// (accepted), or it ended before either was known.
 func (g *guard) settle(err error) {
 	g.mu.Lock()
-	uses := g.uses
-	g.uses = nil
+	uses, last := g.uses, g.lastSent
+	g.uses, g.lastSent = nil, nil
 	g.mu.Unlock()
+	const why = "login form refused the password"
+	refused := errors.Is(err, sso.ErrSignInFailed)
 	for _, u := range uses {
 		switch {
-		case errors.Is(err, sso.ErrSignInFailed):
-			u.Refused("login form refused the password")
+		case refused && u == last:
+			u.Refused(why)
 		case err == nil:
 			u.Accepted()
 		default:
 			u.Done()
 		}
+	}
+	if refused && last != nil && !slices.Contains(uses, last) {
+		// Its send was settled when the browser left the host; the
+		// refusal counts all the same.
+		g.t.CredentialRefused(last, why)
+	}
+}
+
+// leave settles, as ended without a verdict, the password's sends to a
+// host other than host: the browser has left it, so the login form did
+// not come back there, and the place in flight is freed at once instead
+// of when the sign-in is judged (checks side by side wait for it).
+func (g *guard) leave(host string) {
+	g.mu.Lock()
+	var keep, done []*target.CredentialUse
+	for _, u := range g.uses {
+		if u.Host() != host {
+			done = append(done, u)
+		} else {
+			keep = append(keep, u)
+		}
+	}
+	g.uses = keep
+	g.mu.Unlock()
+	for _, u := range done {
+		u.Done()
 	}
 }
 
@@ -245,9 +275,10 @@ func (g *guard) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func (g *guard) roundTrip(r *http.Request) (*http.Response, error) {
-	// The sign-in's own requests do not wait for its password's send,
-	// which stays in flight until the sign-in is judged.
+	// The sign-in's own requests go on under its password's send, which
+	// stays in flight until the sign-in is judged or leaves the host.
 	r = r.WithContext(target.WithSender(r.Context(), g))
+	g.leave(r.URL.Hostname())
 	if r.Method != http.MethodPost || r.Body == nil {
 		return g.next.RoundTrip(r)
 	}
@@ -269,6 +300,7 @@ func (g *guard) roundTrip(r *http.Request) (*http.Response, error) {
 			}
 			g.mu.Lock()
 			g.uses = append(g.uses, use)
+			g.lastSent = use
 			g.mu.Unlock()
 		}
 	}
