@@ -2,6 +2,7 @@ package hybrid
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -85,6 +86,9 @@ func emailChange(ctx context.Context) (out context.Context, _ error) {
 	moved := target.User{Username: c.NewEmail, HybridUser: target.HybridUser{Hybrid: &target.HybridUserSpec{WebexEmail: c.NewEmail, WebexToken: c.WebexToken}}}
 	ok, err = reaches(moved, "after")
 	switch {
+	case errors.As(err, new(bounced)):
+		return ctx, fmt.Errorf("%s after the Directory URI of %s changed to %s: want a message to JID %s at %s; %w",
+			SyncWindow, uid, c.NewEmail, mover.Hybrid.JID, c.NewEmail, err)
 	case err != nil:
 		return ctx, fmt.Errorf("reading %s's Webex messages: %w", c.NewEmail, err)
 	case !ok:

@@ -68,19 +68,17 @@ func notBridged(ctx context.Context) (context.Context, error) {
 		if c.msg.Body == "" {
 			continue
 		}
-		if why := ja.bounce(c.id)(); why != "" && c.inWebex {
-			// Sent back whole: its plain part will not come either.
-			f.Add("%s from %s: want its plain text in %s's Webex space; the sender was told it was not delivered: %s", c.what, a.Hybrid.JID, b.Hybrid.WebexEmail, why)
-			continue
-		}
 		match := func(m webex.Message) bool {
 			return strings.Contains(m.Text, c.msg.Body) || strings.Contains(m.Markdown, c.msg.Body)
 		}
 		// The report came after the connector handled the message: what
 		// must not be in Webex is looked for once, what must be is polled.
-		// So is all of it once the timeout since it was sent has passed.
+		// So is all of it once the timeout since it was sent has passed,
+		// or once it was sent back whole as an error (its plain part will
+		// not come: one look finds it if it came all the same).
 		wait := w
-		if !c.inWebex || wctx.Err() != nil {
+		bounced := ja.bounce(c.id)()
+		if !c.inWebex || wctx.Err() != nil || bounced != "" {
 			wait = nil
 		}
 		ok, err := inWebexOnce(ctx, w, wait, b, a.Hybrid.WebexEmail, match, &ev)
@@ -89,6 +87,8 @@ func notBridged(ctx context.Context) (context.Context, error) {
 			f.AddErr(err, "reading %s's Webex messages: %v", b.Hybrid.WebexEmail, err)
 		case ok && !c.inWebex:
 			f.Add("%s from %s: want it not bridged, got it in %s's Webex space", c.what, a.Hybrid.JID, b.Hybrid.WebexEmail)
+		case !ok && c.inWebex && bounced != "":
+			f.Add("%s from %s: want its plain text in %s's Webex space; the sender was told it was not delivered: %s", c.what, a.Hybrid.JID, b.Hybrid.WebexEmail, bounced)
 		case !ok && c.inWebex:
 			f.Add("%s from %s: want its plain text in %s's Webex space, got nothing", c.what, a.Hybrid.JID, b.Hybrid.WebexEmail)
 		}

@@ -105,6 +105,9 @@ func poll(ctx context.Context, w *steps.World, host string, f func() (bool, erro
 		select {
 		case <-pctx.Done():
 			t.Stop()
+			if ctx.Err() != nil {
+				return false, target.NotTested(fmt.Errorf("waiting for a message at %s: %w", host, ctx.Err()))
+			}
 			return false, nil
 		case <-t.C:
 		}
@@ -128,10 +131,11 @@ func inWebexUnless(ctx context.Context, w *steps.World, owner target.User, other
 	c := webex.NewClient(w.T.HTTPClient(w.Where), "https://"+w.T.Site.Hybrid.WebexAPI)
 	var last webex.Evidence
 	ok, err := poll(ctx, w, w.T.Site.Hybrid.WebexAPI, func() (bool, error) {
+		// What stop says is read before the look: a message that came
+		// all the same (reported as an error, delivered anyway) is found.
+		why := ""
 		if stop != nil {
-			if why := stop(); why != "" {
-				return false, bounced{why}
-			}
+			why = stop()
 		}
 		list, e, err := c.Direct(ctx, owner.Hybrid.WebexToken, other)
 		last = e
@@ -142,6 +146,9 @@ func inWebexUnless(ctx context.Context, w *steps.World, owner target.User, other
 			if match(m) {
 				return true, nil
 			}
+		}
+		if why != "" {
+			return false, bounced{why}
 		}
 		return false, nil
 	})
