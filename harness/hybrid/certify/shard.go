@@ -34,6 +34,10 @@ type ShardInfo struct {
 	Sources []string `json:"sources"`
 	// Listed is the run's Options.Listed.
 	Listed int `json:"listed"`
+	// Options are the run's options that change verdicts (each export's
+	// cluster and JID addressing, the organisation limit): shards of one
+	// run have the same.
+	Options []string `json:"options"`
 }
 
 func (s Shard) on() bool { return s.N > 1 }
@@ -75,15 +79,19 @@ func (s Shard) check(opts Options) error {
 	return nil
 }
 
+// info is what the shard's roll-up carries: for any --shard, 1/1 too (a
+// CI matrix of one still merges).
 func (s Shard) info(opts Options) *ShardInfo {
-	if !s.on() {
+	if s.N == 0 {
 		return nil
 	}
 	in := &ShardInfo{K: s.K, N: s.N, Listed: opts.Listed}
 	for _, u := range opts.UCM {
 		in.Sources = append(in.Sources, u.Name)
+		in.Options = append(in.Options, fmt.Sprintf("UCM %s: cluster %s, JID %s, IM&P domain %s", u.Name, u.Cluster, u.Addressing.Scheme, u.Addressing.DefaultDomain))
 	}
 	in.Sources = append(in.Sources, opts.Webex.Name)
+	in.Options = append(in.Options, fmt.Sprintf("organisation limit %d", opts.OrgLimit))
 	return in
 }
 
@@ -108,6 +116,13 @@ func MergeReports(out string, dirs []string) (Summary, error) {
 			s.close()
 		}
 	}()
+	if abs, err := filepath.Abs(out); err == nil {
+		for _, d := range dirs {
+			if da, err := filepath.Abs(d); err == nil && da == abs {
+				return Summary{}, fmt.Errorf("%w: the merged report would overwrite shard %s", ErrMerge, d)
+			}
+		}
+	}
 	var head *Summary
 	for i, d := range dirs {
 		s, err := openShard(d)
@@ -120,7 +135,7 @@ func MergeReports(out string, dirs []string) (Summary, error) {
 			head = &s.sum
 		}
 		h := head.Shard
-		if in.N != h.N || !slices.Equal(in.Sources, h.Sources) || !slices.Equal(s.sum.Inputs, head.Inputs) || in.Listed != h.Listed {
+		if in.N != h.N || !slices.Equal(in.Sources, h.Sources) || !slices.Equal(s.sum.Inputs, head.Inputs) || in.Listed != h.Listed || !slices.Equal(in.Options, h.Options) {
 			return Summary{}, fmt.Errorf("%w: %s is a shard of another run than %s (shard count, exports or options differ)", ErrMerge, d, dirs[0])
 		}
 	}

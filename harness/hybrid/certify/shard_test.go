@@ -59,9 +59,6 @@ func TestShardsMergeToTheUnshardedRun(t *testing.T) {
 			if users != whole.Users {
 				t.Fatalf("the shards certified %d users in all, the whole run %d", users, whole.Users)
 			}
-			if n == 1 {
-				return // one shard is the whole run: nothing to merge
-			}
 			out := filepath.Join(dir, fmt.Sprint("merged-", n))
 			sum, err := MergeReports(out, dirs)
 			if err != nil {
@@ -100,11 +97,27 @@ func TestMergeRefusesWhatIsNotOneRun(t *testing.T) {
 	a, b, c := d("a", Shard{1, 3}), d("b", Shard{2, 3}), d("c", Shard{3, 3})
 	other := d("other", Shard{2, 2})
 	whole := d("whole", Shard{})
+	if _, err := MergeReports(a, []string{a, b, c}); !errors.Is(err, ErrMerge) {
+		t.Errorf("--out a shard's own directory: %v, want ErrMerge", err)
+	}
+	otherDomain := filepath.Join(dir, "other-domain")
+	opts := Options{Webex: File(files.Webex), ReportDir: otherDomain, Shard: Shard{3, 3}}
+	for i, p := range files.UCM {
+		s := File(p)
+		s.Cluster = files.Clusters[i]
+		s.Addressing = truth.Addressing
+		s.Addressing.DefaultDomain = "other.example.net"
+		opts.UCM = append(opts.UCM, s)
+	}
+	if _, err := Run(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
 	for name, dirs := range map[string][]string{
-		"a shard missing":    {a, b},
-		"a shard twice":      {a, b, b},
-		"an unsharded run":   {a, b, whole},
-		"another run's part": {a, b, other},
+		"another IM&P domain": {a, b, otherDomain},
+		"a shard missing":     {a, b},
+		"a shard twice":       {a, b, b},
+		"an unsharded run":    {a, b, whole},
+		"another run's part":  {a, b, other},
 	} {
 		if _, err := MergeReports(filepath.Join(dir, "out"), dirs); !errors.Is(err, ErrMerge) {
 			t.Errorf("%s: %v, want ErrMerge", name, err)
