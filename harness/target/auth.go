@@ -196,10 +196,22 @@ func (g *authGuard) use(ctx context.Context, host, user string) (*CredentialUse,
 			g.mu.Unlock()
 			return nil, fmt.Errorf("%w: %d authentication failure(s) on %s in the last %s (limits.max_auth_failures is %d): no credential is sent there",
 				ErrSafetyLimit, n, host, g.window, g.max)
-		case g.accepted[key] || held:
+		case g.accepted[key]:
 			g.mu.Unlock()
 			return &CredentialUse{g: g, host: host, user: user}, nil
-		case !busy && n+slots < g.max:
+		case busy:
+			// The same credential is on the wire (another sender's, or
+			// another check's): its answer decides this one. That is one
+			// request or one sign-in that does not wait for this one, so
+			// the wait ends.
+		case held:
+			// Under the sender's place on host: no place of its own, but
+			// on the wire all the same, so no one else sends it meanwhile.
+			c := &CredentialUse{g: g, host: host, user: user, sender: sender, reserved: true, noSlot: true}
+			g.inflight = append(g.inflight, c)
+			g.mu.Unlock()
+			return c, nil
+		case n+slots < g.max:
 			c := &CredentialUse{g: g, host: host, user: user, sender: sender, reserved: true}
 			g.inflight = append(g.inflight, c)
 			g.mu.Unlock()
@@ -216,19 +228,30 @@ func (g *authGuard) use(ctx context.Context, host, user string) (*CredentialUse,
 	}
 }
 
-// inflightLocked says, of the sends reserved on host, whether one is
-// user's credential (busy), how many there are (slots), and whether
-// sender holds one (held).
+// inflightLocked says, of the sends reserved on host, whether one of
+// another sender is user's credential (busy), how many places they take
+// (slots), and whether sender holds a place there (held).
 func (g *authGuard) inflightLocked(host, user string, sender any) (busy bool, slots int, held bool) {
 	for _, c := range g.inflight {
 		if c.host != host {
 			continue
 		}
+		own := sender != nil && c.sender == sender
+		busy = busy || (c.user == user && !own)
+		if c.noSlot {
+			continue
+		}
 		slots++
-		busy = busy || c.user == user
-		held = held || (sender != nil && c.sender == sender)
+		held = held || own
 	}
 	return busy, slots, held
+}
+
+// wakeLocked tells every waiter that the sends in flight or the failures
+// changed.
+func (g *authGuard) wakeLocked() {
+	close(g.wake)
+	g.wake = make(chan struct{})
 }
 
 // waitLocked releases g.mu until a send in flight is settled or ctx ends,
@@ -276,12 +299,17 @@ type CredentialUse struct {
 	g          *authGuard
 	host, user string
 	sender     any  // who sent it (WithSender); nil: nobody in particular
-	reserved   bool // a send not accepted before: it holds a place in flight
+	reserved   bool // a send not accepted before: in flight until settled
+	noSlot     bool // under its sender's place on the host: takes none of its own
 	once       sync.Once
 }
 
 // Host is the host the credential goes to (as the guard counts it).
 func (c *CredentialUse) Host() string { return c.host }
+
+// On says whether the credential goes to host (compared as the guard
+// counts hosts: case, a trailing dot and a port aside).
+func (c *CredentialUse) On(host string) bool { return c.host == hostKey(host) }
 
 // Accepted: the host took the credential.
 func (c *CredentialUse) Accepted() { c.settle(true, "") }
@@ -321,8 +349,7 @@ func (g *authGuard) settle(c *CredentialUse, ok bool, why string) {
 	case ok:
 		g.accepted[key] = true
 	}
-	close(g.wake)
-	g.wake = make(chan struct{})
+	g.wakeLocked()
 }
 
 func (g *authGuard) refusedNowLocked(host, user, why string) {
@@ -385,9 +412,10 @@ func credentialOf(ctx context.Context) string { u, _ := ctx.Value(userKey{}).(st
 
 // probeCall is one probe's result, shared by every caller (and repeat).
 type probeCall struct {
-	once sync.Once
-	v    any
-	err  error
+	once  sync.Once
+	v     any
+	err   error
+	retry bool // the guard's wait was cut short: not kept
 }
 
 // Probe runs f, a deliberate bad-credential probe (e.g. get_edge_config
@@ -408,25 +436,22 @@ func Probe[T any](ctx context.Context, t *Target, host, name string, f func(ctx 
 	c.once.Do(func() {
 		if err := t.guard.probe(ctx, host); err != nil {
 			c.err = err
+			// A wait for the sends in flight cut short by the caller's
+			// context is no answer: the next caller tries again.
+			c.retry = ctx.Err() != nil
 			return
 		}
 		c.v, c.err = f(context.WithValue(ctx, probeKey{}, true))
 	})
+	if c.retry {
+		t.mu.Lock()
+		if t.probes[key] == c {
+			delete(t.probes, key)
+		}
+		t.mu.Unlock()
+	}
 	v, _ := c.v.(T)
 	return v, c.err
-}
-
-// CredentialRefused records that the host of a use already settled (its
-// answer judged later, as a sign-in's is) refused the credential.
-func (t *Target) CredentialRefused(c *CredentialUse, why string) {
-	if c == nil || c.g == nil {
-		return
-	}
-	g := c.g
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	delete(g.accepted, credKey(c.host, c.user))
-	g.refusedNowLocked(c.host, c.user, why)
 }
 
 // UseCredential waits until user's credential may be sent to host and

@@ -238,7 +238,54 @@ func TestCredentialUse(t *testing.T) {
 	pa.Accepted()
 	pb.Accepted()
 	if err := g.probe(ctx, "ucm1.example.com"); err != nil {
-		t.Fatalf("a probe once the sends are answered (1 failure + 1 < 3): %v", err)
+		t.Fatalf("a probe once the sends are answered (1 failure + 1 <= 3): %v", err)
+	}
+
+	// Under a sender's place its own send is still on the wire: another
+	// sender waits for its answer rather than send the same credential.
+	g = newAuthGuard(Limits{MaxAuthFailures: 3}, "", time.Now)
+	pa, _ = g.use(WithSender(ctx, sa), "ucm1.example.com", "alice")
+	pb, _ = g.use(WithSender(ctx, sb), "ucm1.example.com", "bob")
+	ca, err := g.use(WithSender(ctx, sa), "ucm1.example.com", "client-id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.use(WithSender(short, sb), "ucm1.example.com", "client-id"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the same credential from another sender while one is on the wire: %v, want a wait", err)
+	}
+	ca.Refused("401")
+	if _, err := g.use(WithSender(ctx, sb), "ucm1.example.com", "client-id"); !errors.Is(err, ErrCredentialRefused) {
+		t.Fatalf("after its refusal: %v, want ErrCredentialRefused", err)
+	}
+	pa.Done()
+	pb.Done()
+}
+
+// TestProbeRetriedAfterACutWait: a probe whose wait for the sends in
+// flight was cut short by its caller's context is not kept as the probe's
+// answer: the next caller sends it.
+func TestProbeRetriedAfterACutWait(t *testing.T) {
+	tg := New(&Site{Limits: Limits{MaxAuthFailures: 1, Timeout: Duration(5e9)}})
+	ctx := context.Background()
+	held, err := tg.UseCredential(ctx, "expe1.example.com", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithCancel(ctx)
+	cancel()
+	sent := 0
+	probe := func(ctx context.Context) (int, error) {
+		return Probe(ctx, tg, "expe1.example.com", "bad user", func(context.Context) (int, error) { sent++; return sent, nil })
+	}
+	if _, err := probe(short); !errors.Is(err, ErrNotTested) {
+		t.Fatalf("a probe while alice's send takes the only place: %v, want a wait cut short", err)
+	}
+	held.Accepted()
+	if n, err := probe(ctx); err != nil || n != 1 {
+		t.Fatalf("the probe once the send is answered: %d, %v; want it sent once", n, err)
+	}
+	if n, err := probe(ctx); err != nil || n != 1 || sent != 1 {
+		t.Fatalf("a repeat: %d, %v (sent %d); want the first answer again", n, err, sent)
 	}
 }
 

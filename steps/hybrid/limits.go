@@ -77,8 +77,8 @@ func notBridged(ctx context.Context) (context.Context, error) {
 		// or once it was sent back whole as an error (its plain part will
 		// not come: one look finds it if it came all the same).
 		wait := w
-		bounced := ja.bounce(c.id)()
-		if !c.inWebex || wctx.Err() != nil || bounced != "" {
+		sentBack := ja.bounce(c.id)()
+		if !c.inWebex || wctx.Err() != nil || sentBack != "" {
 			wait = nil
 		}
 		ok, err := inWebexOnce(ctx, w, wait, b, a.Hybrid.WebexEmail, match, &ev)
@@ -87,8 +87,8 @@ func notBridged(ctx context.Context) (context.Context, error) {
 			f.AddErr(err, "reading %s's Webex messages: %v", b.Hybrid.WebexEmail, err)
 		case ok && !c.inWebex:
 			f.Add("%s from %s: want it not bridged, got it in %s's Webex space", c.what, a.Hybrid.JID, b.Hybrid.WebexEmail)
-		case !ok && c.inWebex && bounced != "":
-			f.Add("%s from %s: want its plain text in %s's Webex space; the sender was told it was not delivered: %s", c.what, a.Hybrid.JID, b.Hybrid.WebexEmail, bounced)
+		case !ok && c.inWebex && sentBack != "":
+			f.Add("%s from %s: want its plain text in %s's Webex space; the sender was told it was not delivered: %s", c.what, a.Hybrid.JID, b.Hybrid.WebexEmail, sentBack)
 		case !ok && c.inWebex:
 			f.Add("%s from %s: want its plain text in %s's Webex space, got nothing", c.what, a.Hybrid.JID, b.Hybrid.WebexEmail)
 		}

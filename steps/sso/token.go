@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -205,8 +204,9 @@ type guard struct {
 
 	mu       sync.Mutex
 	lastErr  error
-	uses     []*target.CredentialUse // the password's sends not yet judged
-	lastSent *target.CredentialUse   // the sign-in's last send of the password
+	uses     []*target.CredentialUse       // the password's sends not yet judged
+	lastSent *target.CredentialUse         // the sign-in's last send of the password
+	answered map[*target.CredentialUse]int // the HTTP status each send was answered with
 }
 
 // settle ends the password's sends of the sign-in judged with err: the
@@ -215,7 +215,7 @@ type guard struct {
 func (g *guard) settle(err error) {
 	g.mu.Lock()
 	uses, last := g.uses, g.lastSent
-	g.uses, g.lastSent = nil, nil
+	g.uses, g.lastSent, g.answered = nil, nil, nil
 	g.mu.Unlock()
 	const why = "login form refused the password"
 	refused := errors.Is(err, sso.ErrSignInFailed)
@@ -229,22 +229,22 @@ func (g *guard) settle(err error) {
 			u.Done()
 		}
 	}
-	if refused && last != nil && !slices.Contains(uses, last) {
-		// Its send was settled when the browser left the host; the
-		// refusal counts all the same.
-		g.t.CredentialRefused(last, why)
-	}
+	// A last send no longer here was taken (answered by a page, and the
+	// browser went on): a login form after it came from another host,
+	// which was never sent the password, so no refusal is recorded.
 }
 
-// leave settles, as ended without a verdict, the password's sends to a
-// host other than host: the browser has left it, so the login form did
-// not come back there, and the place in flight is freed at once instead
-// of when the sign-in is judged (checks side by side wait for it).
+// leave settles as accepted the password's sends whose answer was a
+// page (2xx) when the browser goes on to another host: the agent goes on
+// from a page only when it is not the login form again, so the password
+// was taken, and its place in flight is freed at once instead of when the
+// sign-in is judged (checks side by side wait for it). A send answered by
+// a redirect stays until then: the login form may come back after it.
 func (g *guard) leave(host string) {
 	g.mu.Lock()
 	var keep, done []*target.CredentialUse
 	for _, u := range g.uses {
-		if u.Host() != host {
+		if s := g.answered[u]; s >= 200 && s < 300 && !u.On(host) {
 			done = append(done, u)
 		} else {
 			keep = append(keep, u)
@@ -253,7 +253,7 @@ func (g *guard) leave(host string) {
 	g.uses = keep
 	g.mu.Unlock()
 	for _, u := range done {
-		u.Done()
+		u.Accepted()
 	}
 }
 
@@ -276,7 +276,8 @@ func (g *guard) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func (g *guard) roundTrip(r *http.Request) (*http.Response, error) {
 	// The sign-in's own requests go on under its password's send, which
-	// stays in flight until the sign-in is judged or leaves the host.
+	// stays in flight until the sign-in is judged or, answered by a page,
+	// goes on to another host.
 	r = r.WithContext(target.WithSender(r.Context(), g))
 	g.leave(r.URL.Hostname())
 	if r.Method != http.MethodPost || r.Body == nil {
@@ -292,10 +293,10 @@ func (g *guard) roundTrip(r *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	var use *target.CredentialUse
 	if g.user.Password != "" {
 		if f, err := url.ParseQuery(string(body)); err == nil && formHas(f, g.user.Password) {
-			use, err := g.t.UseCredential(r.Context(), host, g.user.Username)
-			if err != nil {
+			if use, err = g.t.UseCredential(r.Context(), host, g.user.Username); err != nil {
 				return nil, err
 			}
 			g.mu.Lock()
@@ -308,7 +309,16 @@ func (g *guard) roundTrip(r *http.Request) (*http.Response, error) {
 	r2.Body = io.NopCloser(bytes.NewReader(body))
 	r2.ContentLength = int64(len(body))
 	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	return g.next.RoundTrip(r2)
+	resp, err := g.next.RoundTrip(r2)
+	if use != nil && err == nil {
+		g.mu.Lock()
+		if g.answered == nil {
+			g.answered = map[*target.CredentialUse]int{}
+		}
+		g.answered[use] = resp.StatusCode
+		g.mu.Unlock()
+	}
+	return resp, err
 }
 
 func formHas(f url.Values, v string) bool {

@@ -63,9 +63,7 @@ func (s Shard) check(opts Options) error {
 	if s.N < 1 || s.K < 1 || s.K > s.N {
 		return fmt.Errorf("%w: shard %d/%d: want K/N with 1 <= K <= N", ErrOptions, s.K, s.N)
 	}
-	if !s.on() {
-		return nil
-	}
+	// Any --shard, 1/1 too, is merged later: the same rules.
 	if opts.Sample != nil {
 		return fmt.Errorf("%w: a sharded run takes no live sample (run the sample once, unsharded)", ErrOptions)
 	}
