@@ -146,7 +146,11 @@ func (w *writers) verdict(v Verdict) error {
 		return fmt.Errorf("certify: report: %w", err)
 	}
 	w.buf = appendVerdict(w.buf[:0], v)
-	b := w.buf
+	return w.element(w.buf)
+}
+
+// element writes one element of the per-user JSON array.
+func (w *writers) element(b []byte) error {
 	sep := ",\n"
 	if w.jsonN == 0 {
 		sep = "\n"

@@ -339,18 +339,7 @@ func (w *writers) raw(row, js []byte) error {
 	if _, err := w.users.bw.Write(row); err != nil {
 		return fmt.Errorf("certify: report: %w", err)
 	}
-	sep := ",\n"
-	if w.jsonN == 0 {
-		sep = "\n"
-	}
-	w.jsonN++
-	if _, err := w.json.bw.WriteString(sep); err != nil {
-		return fmt.Errorf("certify: report: %w", err)
-	}
-	if _, err := w.json.bw.Write(js); err != nil {
-		return fmt.Errorf("certify: report: %w", err)
-	}
-	return nil
+	return w.element(js)
 }
 
 // errorsRaw writes the bad rows of a shard's errors CSV (its header left
