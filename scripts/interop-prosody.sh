@@ -57,10 +57,14 @@ log "$(dpkg-query -W -f='${Package} ${Version}  ' prosody lua-unbound 2>/dev/nul
 tcp_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 udp_busy() { command -v ss >/dev/null && ss -Hlun "sport = :$1" | grep -q .; }
 used=" "
+EPHEMERAL_LOW=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[ "${EPHEMERAL_LOW:-0}" -gt 20100 ] 2>/dev/null || EPHEMERAL_LOW=40000
 pick_port() {
 	local p
 	for _ in $(seq 200); do
-		p=$((20000 + RANDOM % 20000))
+		# Under the ephemeral range: no client's source port takes it
+		# between this look and the server's bind.
+		p=$((20000 + RANDOM % (EPHEMERAL_LOW - 20000)))
 		case "$used" in *" $p "*) continue ;; esac
 		if ! tcp_busy "$p" && ! udp_busy "$p"; then
 			used="$used$p "

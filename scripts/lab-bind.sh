@@ -16,7 +16,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 LOG_PREFIX=lab-bind
 . scripts/lib.sh
 INSIDE_PORT=${LAB_DNS_PORT:-$(free_port)}
-OUTSIDE_PORT=$(free_port)
+OUTSIDE_PORT=$(free_port "$INSIDE_PORT")
 if [ -z "$INSIDE_PORT" ] || [ -z "$OUTSIDE_PORT" ] || [ "$INSIDE_PORT" = "$OUTSIDE_PORT" ]; then
 	echo "lab-bind: no free loopback port pair" >&2
 	exit 2

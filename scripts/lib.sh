@@ -28,24 +28,41 @@ install_packages() {
 	return $rc
 }
 
-# free_port: a loopback port free for both UDP and TCP now.
+# below_ephemeral: the first port the kernel hands out as a client's
+# source port; ports under it (from 20000) are taken only by an explicit
+# bind, so a port found free there stays free until our server binds it.
+below_ephemeral() {
+	local low
+	low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	[ "${low:-0}" -gt 20100 ] 2>/dev/null || low=40000
+	echo "$low"
+}
+
+# free_port [PORT...]: a loopback port free for both UDP and TCP now,
+# under the ephemeral range (an outgoing connection elsewhere cannot take
+# it before the server binds it), and none of the PORTs given (those this
+# script already picked).
 free_port() {
-	python3 - <<'PY'
-import socket
-for _ in range(100):
+	python3 - "$(below_ephemeral)" "$@" <<'PY'
+import random, socket, sys
+low, used = int(sys.argv[1]), set(sys.argv[2:])
+for _ in range(500):
+    port = random.randrange(20000, low)
+    if str(port) in used:
+        continue
     t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    t.bind(("127.0.0.1", 0))
-    port = t.getsockname()[1]
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
+        t.bind(("127.0.0.1", port))
         u.bind(("127.0.0.1", port))
     except OSError:
-        t.close()
         continue
-    u.close()
-    t.close()
+    finally:
+        t.close()
+        u.close()
     print(port)
-    break
+    sys.exit(0)
+sys.exit("free_port: no free port under %d" % low)
 PY
 }
 
