@@ -116,6 +116,9 @@ func TestLoadErrors(t *testing.T) {
 		{name: "wrong type", edit: func(s string) string {
 			return strings.Replace(s, "top_n: 2 ", "top_n: [2] ", 1)
 		}, wantLine: 41, wantField: "discovery.top_n", wantMessage: "cannot unmarshal"},
+		{name: "delivery timeout above the call timeout", edit: func(s string) string {
+			return strings.Replace(s, "  dns_timeout: 2s ", "  delivery_timeout: 11s\n  dns_timeout: 2s ", 1)
+		}, wantLine: lineOf("  dns_timeout: 2s"), wantField: "limits.delivery_timeout", wantMessage: "must not exceed limits.timeout (10s), got 11s"},
 		{name: "bad kind", edit: func(s string) string {
 			return strings.Replace(s, "kind: lab", "kind: cloud", 1)
 		}, wantLine: 4, wantField: "kind", wantMessage: `got "cloud"`},

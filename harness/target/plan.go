@@ -65,6 +65,7 @@ type PlanLimits struct {
 	LockoutWindow      time.Duration `json:"lockout_window"`
 	Timeout            time.Duration `json:"timeout"`
 	DNSTimeout         time.Duration `json:"dns_timeout"`
+	DeliveryTimeout    time.Duration `json:"delivery_timeout"`
 	RunTimeout         time.Duration `json:"run_timeout"`
 	MaxTargets         int           `json:"max_targets"`
 }
@@ -79,7 +80,7 @@ func (t *Target) Plan() ContactPlan {
 		Limits: PlanLimits{
 			RPS: s.Limits.RPS, RPSPerHost: s.Limits.RPSPerHost, MaxRequestsPerHost: s.Limits.MaxRequestsPerHost,
 			MaxAuthFailures: s.Limits.MaxAuthFailures, LockoutWindow: s.Limits.LockoutWindow.D(),
-			Timeout: t.Timeout(), DNSTimeout: t.DNSTimeout(), RunTimeout: t.RunTimeout(), MaxTargets: s.Limits.MaxTargets,
+			Timeout: t.Timeout(), DNSTimeout: t.DNSTimeout(), DeliveryTimeout: t.DeliveryTimeout(), RunTimeout: t.RunTimeout(), MaxTargets: s.Limits.MaxTargets,
 		},
 	}
 	if p.Limits.RPS > 0 && (p.Limits.RPSPerHost <= 0 || p.Limits.RPSPerHost > p.Limits.RPS) {
@@ -207,7 +208,7 @@ func (p ContactPlan) Write(w io.Writer) error {
 	}
 	fmt.Fprintf(tw, "  rate\t%s\n  packets and requests\t%s\n", rate, budget)
 	fmt.Fprintf(tw, "  authentication failures\t%d per host within %s, across runs\n", l.MaxAuthFailures, l.LockoutWindow)
-	fmt.Fprintf(tw, "  timeouts\t%s per call, %s per DNS exchange, %s per run\n", l.Timeout, l.DNSTimeout, l.RunTimeout)
+	fmt.Fprintf(tw, "  timeouts\t%s per call, %s per DNS exchange, %s per message awaited, %s per run\n", l.Timeout, l.DNSTimeout, l.DeliveryTimeout, l.RunTimeout)
 	fmt.Fprintf(tw, "  targets followed per answer\t%d\n", l.MaxTargets)
 	for _, h := range p.Hosts {
 		if n := p.AuthFailures[h.Name]; n > 0 {

@@ -174,6 +174,15 @@ func (t *Target) DNSTimeout() time.Duration {
 	return t.Timeout()
 }
 
+// DeliveryTimeout bounds the wait for one message to arrive
+// (limits.delivery_timeout, else Timeout).
+func (t *Target) DeliveryTimeout() time.Duration {
+	if d := t.Site.Limits.DeliveryTimeout.D(); d > 0 {
+		return d
+	}
+	return t.Timeout()
+}
+
 // RunTimeout bounds a whole run (limits.run_timeout).
 func (t *Target) RunTimeout() time.Duration { return t.Site.Limits.RunTimeout.D() }
 

@@ -49,7 +49,7 @@ func notBridged(ctx context.Context) (context.Context, error) {
 			return ctx, err
 		}
 	}
-	wctx, cancel := context.WithTimeout(ctx, w.T.Timeout())
+	wctx, cancel := context.WithTimeout(ctx, w.T.DeliveryTimeout())
 	defer cancel()
 	for _, c := range cases {
 		fmt.Fprintf(&ev, "== %s from %s to %s\n", c.what, a.Hybrid.JID, b.Hybrid.JID)
@@ -57,7 +57,7 @@ func notBridged(ctx context.Context) (context.Context, error) {
 			return s.ID == c.id && (s.Type == hybrid.TypeError || s.Type == hybrid.TypeNotice)
 		})
 		if err != nil {
-			f.Add("%s from %s to JID %s: want the sender told it is not bridged, got no error nor notice within %s", c.what, a.Hybrid.JID, b.Hybrid.JID, w.T.Timeout())
+			f.Add("%s from %s to JID %s: want the sender told it is not bridged, got no error nor notice within %s", c.what, a.Hybrid.JID, b.Hybrid.JID, w.T.DeliveryTimeout())
 		} else {
 			reason := ""
 			if got.Error != nil {
@@ -132,7 +132,7 @@ func presenceOneWay(ctx context.Context) (context.Context, error) {
 		if err := ja.send(ctx, w, hybrid.Stanza{XMLName: xml.Name{Local: "presence"}, Type: "probe", To: b.Hybrid.JID, ID: id}); err != nil {
 			return hybrid.Stanza{}, err
 		}
-		wctx, cancel := context.WithTimeout(ctx, w.T.Timeout())
+		wctx, cancel := context.WithTimeout(ctx, w.T.DeliveryTimeout())
 		defer cancel()
 		return ja.c.Wait(wctx, func(s hybrid.Stanza) bool { return s.XMLName.Local == "presence" && s.ID == id })
 	}

@@ -81,12 +81,12 @@ func nonce(w *steps.World, tag string) string {
 // nonces tells apart the texts of routes followed at once.
 var nonces atomic.Uint64
 
-// poll calls f until it reports done, an error, or the target's timeout
-// passes; between calls it waits for the rate limit and a short pause. A
-// safety limit, or a rate limit that left no time to look even once, is
-// a reason the suite could not test, not "nothing came".
+// poll calls f until it reports done, an error, or the target's delivery
+// timeout passes; between calls it waits for the rate limit and a short
+// pause. A safety limit, or a rate limit that left no time to look even
+// once, is a reason the suite could not test, not "nothing came".
 func poll(ctx context.Context, w *steps.World, host string, f func() (bool, error)) (bool, error) {
-	pctx, cancel := context.WithTimeout(ctx, w.T.Timeout())
+	pctx, cancel := context.WithTimeout(ctx, w.T.DeliveryTimeout())
 	defer cancel()
 	for looked := false; ; looked = true {
 		if err := w.T.Pace(pctx, host); err != nil {
@@ -201,7 +201,7 @@ func route(ctx context.Context, w *steps.World, a, b target.User, ev io.Writer) 
 	}
 	if !ok {
 		return fmt.Errorf("a Jabber message from %s to JID %s: want it in %s's Webex space with %s within %s, got nothing (to the sender: %s)",
-			a.Hybrid.JID, b.Hybrid.JID, b.Hybrid.WebexEmail, a.Hybrid.WebexEmail, w.T.Timeout(), reports(ja))
+			a.Hybrid.JID, b.Hybrid.JID, b.Hybrid.WebexEmail, a.Hybrid.WebexEmail, w.T.DeliveryTimeout(), reports(ja))
 	}
 	reply := nonce(w, "reply")
 	if err := w.T.Pace(ctx, w.T.Site.Hybrid.WebexAPI); err != nil {
@@ -212,14 +212,14 @@ func route(ctx context.Context, w *steps.World, a, b target.User, ev io.Writer) 
 	if err != nil {
 		return fmt.Errorf("replying in Webex as %s: %w", b.Hybrid.WebexEmail, err)
 	}
-	wctx, cancel := context.WithTimeout(ctx, w.T.Timeout())
+	wctx, cancel := context.WithTimeout(ctx, w.T.DeliveryTimeout())
 	defer cancel()
 	got, err := ja.c.Wait(wctx, func(s hybrid.Stanza) bool {
 		return s.XMLName.Local == "message" && s.Body == reply && hybrid.Bare(s.From) == strings.ToLower(b.Hybrid.JID)
 	})
 	if err != nil {
 		return fmt.Errorf("a Webex reply from %s to %s: want it at JID %s from %s within %s, got nothing (%d stanzas arrived)",
-			b.Hybrid.WebexEmail, a.Hybrid.WebexEmail, a.Hybrid.JID, b.Hybrid.JID, w.T.Timeout(), len(ja.c.Received()))
+			b.Hybrid.WebexEmail, a.Hybrid.WebexEmail, a.Hybrid.JID, b.Hybrid.JID, w.T.DeliveryTimeout(), len(ja.c.Received()))
 	}
 	fmt.Fprintf(ev, "Jabber %s received from %s: %q\n\n", ja.c.JID, got.From, got.Body)
 	return nil
