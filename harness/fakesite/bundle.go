@@ -1,12 +1,15 @@
 package fakesite
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"example.com/cutover/harness/clock"
@@ -90,13 +93,33 @@ func NewBundle(p *Plan, reg *Registry) (*Bundle, error) {
 		var extra []pki.LeafOption
 		if k.Purpose == PurposeSAMLSigning || k.Purpose == PurposeJWTSigning {
 			// XML signatures (RSA-SHA256) and UCM's RS256 tokens are RSA.
-			extra = append(extra, pki.WithRSAKey(2048))
+			key, err := signingKey(k.Name)
+			if err != nil {
+				return nil, fmt.Errorf("fakesite: key %s: %w", k.Name, err)
+			}
+			extra = append(extra, pki.WithKey(key))
 		}
 		if err := issue(k.Name, k.Cert, extra...); err != nil {
 			return nil, err
 		}
 	}
 	return b, nil
+}
+
+// signingKeys holds the process's RSA signing keys by KeySpec name. A
+// 2048-bit key costs tens to hundreds of milliseconds of CPU, and the
+// selftest starts a hundred sites with the same key names: each name gets
+// one key, generated on first use, and each name its own, so a fault that
+// brings another key (a second IdP's, a node's own) still has a key
+// nothing else holds. Every site's certificates for them are still issued
+// afresh by that site's own CA.
+var signingKeys sync.Map // name → func() (*rsa.PrivateKey, error)
+
+func signingKey(name string) (*rsa.PrivateKey, error) {
+	f, _ := signingKeys.LoadOrStore(name, sync.OnceValues(func() (*rsa.PrivateKey, error) {
+		return rsa.GenerateKey(rand.Reader, 2048)
+	}))
+	return f.(func() (*rsa.PrivateKey, error))()
 }
 
 // needsCert reports whether a host runs a service over TLS.

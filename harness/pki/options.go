@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"crypto"
 	"net"
 	"time"
 )
@@ -14,6 +15,7 @@ type leafConfig struct {
 	srv                 []string
 	notBefore, notAfter time.Time
 	rsaBits             int
+	key                 crypto.Signer
 }
 
 func defaultLeafConfig() leafConfig {
@@ -49,4 +51,11 @@ func WithValidity(notBefore, notAfter time.Time) LeafOption {
 // RS256 JWTs).
 func WithRSAKey(bits int) LeafOption {
 	return func(c *leafConfig) { c.rsaBits = bits }
+}
+
+// WithKey gives the leaf key instead of a fresh one (WithRSAKey is then
+// ignored): a caller that issues many certificates for one signing key
+// generates the key once.
+func WithKey(key crypto.Signer) LeafOption {
+	return func(c *leafConfig) { c.key = key }
 }

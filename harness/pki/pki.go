@@ -105,11 +105,13 @@ func (ca *CA) Issue(commonName string, opts ...LeafOption) (tls.Certificate, err
 	if !cfg.notAfter.After(cfg.notBefore) {
 		return tls.Certificate{}, fmt.Errorf("pki: issue %s: notAfter %v not after notBefore %v", commonName, cfg.notAfter, cfg.notBefore)
 	}
-	var key crypto.Signer
+	key := cfg.key
 	var err error
-	if cfg.rsaBits > 0 {
+	switch {
+	case key != nil: // the caller's (WithKey)
+	case cfg.rsaBits > 0:
 		key, err = rsa.GenerateKey(rand.Reader, cfg.rsaBits)
-	} else {
+	default:
 		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	}
 	if err != nil {

@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"crypto"
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
@@ -261,5 +262,27 @@ func TestIssueRSAKey(t *testing.T) {
 	}
 	if _, ok := c.Leaf.PublicKey.(*rsa.PublicKey); !ok {
 		t.Fatalf("leaf public key %T, want RSA", c.Leaf.PublicKey)
+	}
+}
+
+func TestIssueWithKey(t *testing.T) {
+	ca, err := NewCA("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ca.Issue("signer", WithRSAKey(2048))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := a.PrivateKey.(*rsa.PrivateKey)
+	b, err := ca.Issue("signer", WithKey(key), WithRSAKey(1024))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.PrivateKey != crypto.PrivateKey(key) || !key.PublicKey.Equal(b.Leaf.PublicKey) {
+		t.Fatalf("WithKey: the leaf has another key (%T)", b.PrivateKey)
+	}
+	if b.Leaf.SerialNumber.Cmp(a.Leaf.SerialNumber) == 0 {
+		t.Fatal("WithKey: the same certificate issued twice")
 	}
 }
