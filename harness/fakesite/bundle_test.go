@@ -61,8 +61,7 @@ func TestSigningKeysOnePerName(t *testing.T) {
 	// A fault that brings another key gets one nothing else holds.
 	c := bundle("webex-other-idp")
 	for _, k := range c.Plan.Keys {
-		pub := string(leaf(c, k.Name).RawSubjectPublicKeyInfo)
-		if other, ok := keys[pub]; ok && other != k.Name {
+		if other, ok := keys[string(leaf(c, k.Name).RawSubjectPublicKeyInfo)]; ok && other != k.Name {
 			t.Errorf("%s (fault) has the key of %s", k.Name, other)
 		}
 	}

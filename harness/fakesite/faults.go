@@ -32,17 +32,18 @@ type Fault struct {
 	// because the machine is busy.
 	dnsTimeout time.Duration
 	// silent, when set, shortens how long the suite waits for a message
-	// (limits.delivery_timeout): a fault after which a message never
-	// comes need not make the selftest wait the 10 s call timeout for
-	// each. The fakes deliver in milliseconds, so the messages that do
-	// come are still seen; every network call keeps its own timeout.
+	// once it is sent (limits.delivery_timeout): a fault after which a
+	// message never comes need not make the selftest wait the 10 s call
+	// timeout for each. The fakes deliver in milliseconds, so the
+	// messages that do come are still seen; every network call, and a
+	// federation probe's negotiation, keeps its own timeout.
 	silent time.Duration
 }
 
 // silentWait is the delivery timeout of a fault after which a message
-// never comes (Fault.silent): 2 s, where the fakes deliver in milliseconds
+// never comes (Fault.silent): 3 s, where the fakes deliver in milliseconds
 // even with the selftest's four faulted sites at once.
-const silentWait = 2 * time.Second
+const silentWait = 3 * time.Second
 
 // catalogue is every capability's faults, one list per capability file
 // (faults_<capability>.go).

@@ -88,14 +88,10 @@ func xmppKinds() []Kind {
 					return nil, err
 				}
 				// The probe gives up before the check's HTTP call does, so a
-				// site that never answers is a verdict, not a timeout; and
-				// within the site's delivery timeout, as the suite's own
-				// waits for a message.
-				wait := env.Timeout() * 2 / 3
-				if d := env.Plan.Site.Limits.DeliveryTimeout.D(); d > 0 {
-					wait = min(wait, d)
-				}
-				return agentHandler{xmpps2s.AgentHandler(hs.srv, wait)}, nil
+				// site that never answers is a verdict, not a timeout. The
+				// check bounds the wait for the reply itself
+				// (ProbeMessage.Wait, the target's delivery timeout).
+				return agentHandler{xmpps2s.AgentHandler(hs.srv, env.Timeout()*2/3)}, nil
 			},
 		},
 	}

@@ -314,6 +314,9 @@ func (v *validator) limits(lab bool) {
 	if l.DNSTimeout < 0 {
 		v.fail("limits.dns_timeout", "must not be negative, got %v", l.DNSTimeout.D())
 	}
+	if l.DeliveryTimeout < 0 {
+		v.fail("limits.delivery_timeout", "must not be negative, got %v", l.DeliveryTimeout.D())
+	}
 	if l.DeliveryTimeout > l.Timeout {
 		v.fail("limits.delivery_timeout", "must not exceed limits.timeout (%v), got %v", l.Timeout.D(), l.DeliveryTimeout.D())
 	}

@@ -247,9 +247,10 @@ type Limits struct {
 	DNSTimeout Duration `yaml:"dns_timeout,omitempty" json:",omitempty"`
 	// DeliveryTimeout bounds how long a check waits for a message to
 	// arrive: a federation partner's reply, a Jabber message in Webex, a
-	// Webex reply or a report in Jabber. Default: Timeout, which it may
-	// not exceed. A site known to deliver in a second can be given less,
-	// so a silent site is told sooner.
+	// Webex reply or a report in Jabber (the federation test agent is
+	// given it with each probe). Default: Timeout, which it may not
+	// exceed. A site known to deliver in a second can be given less, so
+	// a silent site is told sooner.
 	DeliveryTimeout Duration `yaml:"delivery_timeout,omitempty" json:",omitempty"`
 	// RunTimeout bounds a whole run: past it the checks still running are
 	// reported as not tested. Default 30m (lab), 5m (fakes).

@@ -175,9 +175,9 @@ func (t *Target) DNSTimeout() time.Duration {
 }
 
 // DeliveryTimeout bounds the wait for one message to arrive
-// (limits.delivery_timeout, else Timeout).
+// (limits.delivery_timeout, else Timeout; never more than Timeout).
 func (t *Target) DeliveryTimeout() time.Duration {
-	if d := t.Site.Limits.DeliveryTimeout.D(); d > 0 {
+	if d := t.Site.Limits.DeliveryTimeout.D(); d > 0 && d < t.Timeout() {
 		return d
 	}
 	return t.Timeout()

@@ -128,3 +128,22 @@ func TestSendDoesNotProveDelivery(t *testing.T) {
 		t.Fatalf("send from a foreign domain: %v", err)
 	}
 }
+
+// TestProbeWaitBoundsTheReply: ProbeMessage.Wait bounds the wait for the
+// reply once the message is sent, not the negotiation before it; a reply
+// that comes is still taken.
+func TestProbeWaitBoundsTheReply(t *testing.T) {
+	ctx := testCtx(t)
+	silent := trustedPair(t, []Option{NeverDeliver()}, nil)
+	r, err := silent.partner.Probe(ctx, ProbeMessage{From: "bob@example.net", To: "alice@example.com", Wait: 50 * time.Millisecond})
+	if !errors.Is(err, ErrNoReply) || !strings.Contains(err.Error(), "within 50ms of sending") || ctx.Err() != nil {
+		t.Fatalf("a site that never delivers, Wait 50ms: %v (ctx %v)", err, ctx.Err())
+	}
+	if r.Sent == "" || r.Auth == "" {
+		t.Fatalf("the probe gave up before the message was sent:\n%s", r)
+	}
+	healthy := trustedPair(t, nil, nil)
+	if r, err := healthy.partner.Probe(ctx, ProbeMessage{From: "bob@example.net", To: "alice@example.com", Wait: testTimeout}); err != nil || r.Reply == nil {
+		t.Fatalf("a site that answers, Wait %v: %v\n%s", testTimeout, err, r)
+	}
+}

@@ -22,6 +22,10 @@ type ProbeMessage struct {
 	// NoReply sends without waiting for a reply (e.g. to a user who only
 	// receives); the Result then proves nothing about delivery.
 	NoReply bool
+	// Wait, when set, bounds the wait for the reply once the message is
+	// sent (within the probe's own deadline): the site's delivery
+	// timeout, not its negotiation's.
+	Wait time.Duration `json:",omitempty"`
 }
 
 // Result is everything a federation check needs about one probe: how the
@@ -173,6 +177,12 @@ func (s *Server) Probe(ctx context.Context, p ProbeMessage) (*Result, error) {
 		return fail(nil)
 	}
 	var verdict error
+	waited := ctx.Done()
+	if p.Wait > 0 {
+		wctx, cancel := context.WithTimeout(ctx, p.Wait)
+		defer cancel()
+		waited = wctx.Done()
+	}
 	select {
 	case reply := <-wait:
 		r.Reply = &reply
@@ -186,8 +196,11 @@ func (s *Server) Probe(ctx context.Context, p ProbeMessage) (*Result, error) {
 		if errors.As(st.err, &se) {
 			r.StreamError, r.Decided = se, se.Raw
 		}
-	case <-ctx.Done():
+	case <-waited:
 		verdict = fmt.Errorf("xmpps2s: probe %s → %s: %w: nothing came back from %s within the deadline (%v)", m.From, m.To, ErrNoReply, remote, ctx.Err())
+		if ctx.Err() == nil {
+			verdict = fmt.Errorf("xmpps2s: probe %s → %s: %w: nothing came back from %s within %v of sending", m.From, m.To, ErrNoReply, remote, p.Wait)
+		}
 	}
 	r.Evidence = append(tr.text(), s.inboundEvidence(eventsFrom, remote)...)
 	return fail(verdict)

@@ -118,7 +118,7 @@ func runProbes(ctx context.Context, w *steps.World, partners []target.Partner, u
 			defer func() { <-sem; wg.Done() }()
 			agent := xmpps2s.Agent{Base: pr.partner.Agent, HTTP: http}
 			pr.res, pr.err = agent.Probe(ctx, xmpps2s.ProbeMessage{From: pr.partner.Address(), To: pr.to, Type: typ,
-				Body: "cutover federation probe " + w.ID})
+				Body: "cutover federation probe " + w.ID, Wait: w.T.DeliveryTimeout()})
 		}()
 	}
 	wg.Wait()
