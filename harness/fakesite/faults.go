@@ -31,18 +31,18 @@ type Fault struct {
 	// other call keeps its own timeout, so nothing else can time out
 	// because the machine is busy.
 	dnsTimeout time.Duration
-	// silent, when set, shortens how long the suite waits for a message
-	// once it is sent (limits.delivery_timeout): a fault after which a
-	// message never comes need not make the selftest wait the 10 s call
-	// timeout for each. The fakes deliver in milliseconds, so the
-	// messages that do come are still seen; every network call, and a
-	// federation probe's negotiation, keeps its own timeout.
-	silent time.Duration
+	// silent marks a fault after which a message never comes: the suite
+	// waits silentWait for a message once it is sent
+	// (limits.delivery_timeout), not the 10 s call timeout each time. The
+	// fakes deliver in milliseconds, so the messages that do come are
+	// still seen; every network call, and a federation probe's
+	// negotiation, keeps its own timeout.
+	silent bool
 }
 
-// silentWait is the delivery timeout of a fault after which a message
-// never comes (Fault.silent): 3 s, where the fakes deliver in milliseconds
-// even with the selftest's four faulted sites at once.
+// silentWait is the delivery timeout of a silent fault: 3 s, where the
+// fakes deliver in milliseconds even with the selftest's four faulted
+// sites at once.
 const silentWait = 3 * time.Second
 
 // catalogue is every capability's faults, one list per capability file
@@ -157,8 +157,8 @@ func (p *Plan) Apply(faults ...string) error {
 		if f.dnsTimeout > 0 {
 			p.Site.Limits.DNSTimeout = target.Duration(f.dnsTimeout)
 		}
-		if f.silent > 0 {
-			p.Site.Limits.DeliveryTimeout = target.Duration(f.silent)
+		if f.silent {
+			p.Site.Limits.DeliveryTimeout = target.Duration(silentWait)
 		}
 		p.Faults = append(p.Faults, name)
 	}

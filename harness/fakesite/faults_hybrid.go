@@ -56,13 +56,13 @@ func hybridFaults() []Fault {
 			apply:       uri("bob", "alice@example.com")},
 		{Name: "hybrid-imp-disabled", Kills: []string{"HYB-03", "HYB-04", "HYB-05", "HYB-06", "HYB-08"},
 			Description: "alice is not enabled for IM and Presence (enabled in Control Hub only)",
-			apply:       axl(func(a *AXLSettings) { a.IMPDisabled = append(a.IMPDisabled, "alice") }), silent: silentWait},
+			apply:       axl(func(a *AXLSettings) { a.IMPDisabled = append(a.IMPDisabled, "alice") }), silent: true},
 		{Name: "hybrid-message-not-entitled", Kills: []string{"HYB-08", "HYB-15"},
 			Description: "the Control Hub export shows bob without the Hybrid Message service (enabled in IM&P only)",
 			apply:       export(false, "hybrid/controlhub-users-defects.csv")},
 		{Name: "hybrid-user-missing-in-imp", Kills: []string{"HYB-03", "HYB-04", "HYB-05", "HYB-06", "HYB-07", "HYB-12"},
 			Description: "IM&P has no user for alice (not synced from UCM)",
-			apply:       axl(func(a *AXLSettings) { a.Missing = append(a.Missing, "alice") }), silent: silentWait},
+			apply:       axl(func(a *AXLSettings) { a.Missing = append(a.Missing, "alice") }), silent: true},
 		{Name: "hybrid-webex-identity-missing", Kills: []string{"HYB-03", "HYB-04", "HYB-05", "HYB-06", "HYB-07", "HYB-12"},
 			Description: "Webex knows bob only as bob.smith@example.com: no Webex identity has his email",
 			apply: func(p *Plan) error {
@@ -70,7 +70,7 @@ func hybridFaults() []Fault {
 					s.Email = map[string]string{"bob": "bob.smith@example.com"}
 					return nil
 				})
-			}, silent: silentWait},
+			}, silent: true},
 		{Name: "hybrid-webex-token-refused", Errors: []string{"HYB-03", "HYB-04", "HYB-05", "HYB-06", "HYB-07", "HYB-12"},
 			Description: "Webex refuses the test users' tokens (expired, or wrong in the target): the checks that need them could not test",
 			apply: func(p *Plan) error {
@@ -99,18 +99,18 @@ func hybridFaults() []Fault {
 					return err
 				}
 				return nil
-			}, silent: silentWait},
+			}, silent: true},
 		{Name: "hybrid-connector-jid-as-email", Kills: []string{"HYB-03", "HYB-04", "HYB-05", "HYB-06", "HYB-07"},
 			Description: "the connector routes to the JID as if it were the email, ignoring the Directory URI (bob's JID bsmith@example.com is no Webex identity)",
-			apply:       connector(func(c *ConnectorSettings) { c.JIDAsEmail = true }), silent: silentWait},
+			apply:       connector(func(c *ConnectorSettings) { c.JIDAsEmail = true }), silent: true},
 		{Name: "hybrid-connector-one-way", Kills: []string{"HYB-03", "HYB-04"},
 			Description: "the connector bridges Jabber to Webex only: Webex replies never reach Jabber",
-			apply:       connector(func(c *ConnectorSettings) { c.OneWay = true }), silent: silentWait},
+			apply:       connector(func(c *ConnectorSettings) { c.OneWay = true }), silent: true},
 		{Name: "hybrid-connector-drops-silently", Kills: []string{"HYB-06"},
 			Description: "the connector drops group chat, files and rich text without telling the sender",
 			apply: connector(func(c *ConnectorSettings) {
 				c.GroupChatSilently, c.FilesSilently, c.RichTextSilently = true, true, true
-			}), silent: silentWait},
+			}), silent: true},
 		{Name: "hybrid-connector-pushes-presence", Kills: []string{"HYB-07"},
 			Description: "the connector pushes Jabber presence into Webex (dnd becomes Webex DoNotDisturb)",
 			apply:       connector(func(c *ConnectorSettings) { c.PushPresence = true })},
@@ -119,7 +119,7 @@ func hybridFaults() []Fault {
 			apply:       connector(func(c *ConnectorSettings) { c.PresencePoll = "720h" })},
 		{Name: "hybrid-connector-sync-stalled", Kills: []string{"HYB-05"},
 			Description: "the connector's directory sync is stalled (every 30 days): an email change is never seen",
-			apply:       connector(func(c *ConnectorSettings) { c.SyncInterval = "720h" }), silent: silentWait},
+			apply:       connector(func(c *ConnectorSettings) { c.SyncInterval = "720h" }), silent: true},
 		{Name: "hybrid-c2s-refuses-test-password", Errors: []string{"HYB-03", "HYB-04", "HYB-05", "HYB-06", "HYB-07"},
 			Description: "IM&P refuses the test users' passwords over XMPP (wrong in the target, or changed on the site): the checks that sign in to Jabber could not test, and no password is sent twice",
 			apply: func(p *Plan) error {
