@@ -70,44 +70,47 @@ type Message struct {
 // IsResponse reports whether m is a response.
 func (m *Message) IsResponse() bool { return m.StatusCode != 0 }
 
-// canonical lowercases a header name and expands the compact forms of
-// RFC 3261 §7.3.3.
-func canonical(name string) string {
-	n := strings.ToLower(name)
-	if len(n) != 1 {
-		return n
+// expand returns the long name of a compact form (RFC 3261 §7.3.3), in
+// lower case, and any other name as it is.
+func expand(name string) string {
+	if len(name) != 1 {
+		return name
 	}
-	switch n {
-	case "i":
+	switch name[0] | 0x20 {
+	case 'i':
 		return "call-id"
-	case "m":
+	case 'm':
 		return "contact"
-	case "e":
+	case 'e':
 		return "content-encoding"
-	case "l":
+	case 'l':
 		return "content-length"
-	case "c":
+	case 'c':
 		return "content-type"
-	case "f":
+	case 'f':
 		return "from"
-	case "s":
+	case 's':
 		return "subject"
-	case "k":
+	case 'k':
 		return "supported"
-	case "t":
+	case 't':
 		return "to"
-	case "v":
+	case 'v':
 		return "via"
 	}
-	return n
+	return name
 }
+
+// sameHeader reports whether two header names are one header: case
+// folded, compact forms equal to their long names. It allocates nothing
+// (the registrar compares every header of every request).
+func sameHeader(a, b string) bool { return strings.EqualFold(expand(a), expand(b)) }
 
 // Get returns the first value of header name (case-insensitive; compact
 // forms match their long names), or "".
 func (m *Message) Get(name string) string {
-	want := canonical(name)
 	for _, h := range m.Headers {
-		if canonical(h.Name) == want {
+		if sameHeader(h.Name, name) {
 			return h.Value
 		}
 	}
@@ -116,10 +119,9 @@ func (m *Message) Get(name string) string {
 
 // Values returns every value of header name, in order.
 func (m *Message) Values(name string) []string {
-	want := canonical(name)
 	var out []string
 	for _, h := range m.Headers {
-		if canonical(h.Name) == want {
+		if sameHeader(h.Name, name) {
 			out = append(out, h.Value)
 		}
 	}
@@ -139,10 +141,9 @@ func (m *Message) Add(name, value string) {
 
 // Del removes every header name.
 func (m *Message) Del(name string) {
-	want := canonical(name)
 	out := m.Headers[:0]
 	for _, h := range m.Headers {
-		if canonical(h.Name) != want {
+		if !sameHeader(h.Name, name) {
 			out = append(out, h)
 		}
 	}
@@ -180,8 +181,7 @@ func (m *Message) String() string { return string(m.Bytes()) }
 // isSecret reports whether a header carries credentials: Redacted never
 // shows their tokens.
 func isSecret(name string) bool {
-	n := canonical(name)
-	return n == "authorization" || n == "proxy-authorization"
+	return sameHeader(name, "authorization") || sameHeader(name, "proxy-authorization")
 }
 
 // Redacted renders m for evidence: the credentials in Authorization and

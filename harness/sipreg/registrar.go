@@ -13,7 +13,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -74,7 +76,8 @@ type Server struct {
 
 	mu         sync.Mutex
 	bindings   []*binding
-	received   []Request
+	received   []Request // the last MaxRecorded requests, a ring from start
+	start      int
 	unexpected []string
 	rawConns   map[net.Conn]struct{}
 
@@ -225,11 +228,25 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // before the first fake's sipgo goroutines start (they read it after).
 var quietSipgo sync.Once
 
+// parser is sipgo's parser without its typed Contact (and Refer-To,
+// Referred-By): sipgo's server transactions never read them, and the
+// registrar reads every header as text (fromSipgo), so a Contact is kept
+// as sent (its spelling, a compact "m" included) instead of being parsed
+// and rendered again for every REGISTER.
+var parser = sip.NewParser(sip.WithHeadersParsers(func() map[string]sip.HeaderParser {
+	m := maps.Clone(sip.DefaultHeadersParser())
+	for _, name := range []string{"contact", "m", "refer-to", "referred-by"} {
+		delete(m, name)
+	}
+	return m
+}()))
+
 func (s *Server) newSIP(role Role, transport string) (*sipgo.Server, error) {
 	log := discardLogger()
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(s.cfg.server),
 		sipgo.WithUserAgentHostname(s.cfg.hostname),
+		sipgo.WithUserAgentParser(parser),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(log)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(log)),
 	)
@@ -339,11 +356,16 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// Received returns a copy of the requests so far, oldest first.
+// MaxRecorded bounds the requests Received keeps: the last 65536, so a
+// load test or a long-running fake does not grow without end.
+const MaxRecorded = 1 << 16
+
+// Received returns a copy of the requests so far (the last MaxRecorded
+// of them), oldest first.
 func (s *Server) Received() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Request(nil), s.received...)
+	return append(slices.Clone(s.received[s.start:]), s.received[:s.start]...)
 }
 
 // Bindings returns the live bindings at the fake's clock, sorted by AOR
@@ -369,8 +391,13 @@ func (s *Server) Bindings() []Binding {
 
 func (s *Server) record(r Request) {
 	s.mu.Lock()
-	s.received = append(s.received, r)
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	if len(s.received) < MaxRecorded {
+		s.received = append(s.received, r)
+		return
+	}
+	s.received[s.start] = r
+	s.start = (s.start + 1) % MaxRecorded
 }
 
 // handler answers one request through sipgo.
@@ -398,8 +425,9 @@ func (s *Server) handler(role Role, transport string) sipgo.RequestHandler {
 }
 
 func fromSipgo(req *sip.Request) *Message {
-	m := &Message{Method: string(req.Method), RequestURI: req.Recipient.String()}
-	for _, h := range req.Headers() {
+	hs := req.Headers()
+	m := &Message{Method: string(req.Method), RequestURI: req.Recipient.String(), Headers: make([]Header, 0, len(hs))}
+	for _, h := range hs {
 		m.Headers = append(m.Headers, Header{Name: h.Name(), Value: h.Value()})
 	}
 	m.Body = req.Body()

@@ -255,6 +255,8 @@ func TestBadRequests(t *testing.T) {
 	}{
 		{"no device name", func(m *sipreg.Message) { m.Set("Contact", "<sip:alice@127.0.0.1:5999>") }, 400},
 		{"bad Expires", func(m *sipreg.Message) { m.Set("Expires", "soon") }, 400},
+		// sipgo leaves Contact to the registrar, which refuses it.
+		{"broken Contact", func(m *sipreg.Message) { m.Set("Contact", `<sip:alice@127.0.0.1;+x="1`) }, 400},
 		{"star with expires", func(m *sipreg.Message) {
 			m.Set("Contact", "*")
 			m.Set("Proxy-Authorization", "Bearer "+r.issuer.Mint("alice", r.clock.Now().Add(time.Hour)))
@@ -277,7 +279,7 @@ func TestUnparseableRequestDropped(t *testing.T) {
 	r := start(t)
 	c := dialTCP(t, r.srv.PlainAddr("tcp"))
 	m := register("alice", "CSFalice", "", 1, 60)
-	m.Set("Contact", `<sip:alice@127.0.0.1;+x="1`)
+	m.Set("From", `<sip:alice@127.0.0.1;+x="1`)
 	_ = c.c.SetDeadline(time.Now().Add(5 * time.Second))
 	if _, err := c.c.Write(m.Bytes()); err != nil {
 		t.Fatal(err)
