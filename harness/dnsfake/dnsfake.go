@@ -226,6 +226,10 @@ func (s *Server) SetRecords(rrs []dns.RR) {
 func (s *Server) record(q Query) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.recordLocked(q)
+}
+
+func (s *Server) recordLocked(q Query) {
 	if len(s.received) < MaxRecorded {
 		s.received = append(s.received, q)
 		return
@@ -302,33 +306,31 @@ func (s *Server) serveDNS(w dns.ResponseWriter, req *dns.Msg) {
 		c := cachedReply{wire: wire, truncated: m.Truncated, name: q.Name, qtype: q.Type}
 		z.store(key, c)
 		if uw, ok := w.(*udpWriter); ok && len(uw.raw) > 2 {
-			z.store(wireKeyPrefix+string(uw.raw[2:]), c)
+			z.storeWire(string(uw.raw[2:]), c)
 		}
 	}
 	w.Write(wire)
 }
 
-// wireKeyPrefix marks cache keys made of a UDP query's bytes after its ID.
-const wireKeyPrefix = "\x00wire\x00"
-
-// fastUDP answers a UDP query whose bytes (after the ID) were answered
-// before, from the zone's cache, without parsing it; not with faults that
-// make replies differ from one query to the next (drops, delays, garbage).
-func (s *Server) fastUDP(b []byte, w *udpWriter) bool {
+// fastUDP finds the reply to a UDP query whose bytes (after the ID) were
+// answered before, in the zone's cache, without parsing it, and counts and
+// records the query; not with faults that make replies differ from one
+// query to the next (drops, delays, garbage). The reply's ID is the
+// cached query's: the caller sets it.
+func (s *Server) fastUDP(b []byte) ([]byte, bool) {
 	if s.cfg.delay > 0 || s.cfg.garbage || s.cfg.dropEvery > 0 {
-		return false
+		return nil, false
 	}
-	c, ok := s.zone.Load().cached(wireKeyPrefix + string(b[2:]))
+	c, ok := s.zone.Load().cachedWire(b[2:])
 	if !ok {
-		return false
+		return nil, false
 	}
-	s.next()
-	s.record(Query{Name: c.name, Type: c.qtype, Transport: "udp", Truncated: c.truncated, At: time.Now()})
-	out := make([]byte, len(c.wire))
-	copy(out, c.wire)
-	out[0], out[1] = b[0], b[1]
-	w.Write(out)
-	return true
+	q := Query{Name: c.name, Type: c.qtype, Transport: "udp", Truncated: c.truncated, At: time.Now()}
+	s.mu.Lock()
+	s.count++
+	s.recordLocked(q)
+	s.mu.Unlock()
+	return c.wire, true
 }
 
 // cachedReply is a packed reply, its ID to be set per query.
@@ -413,6 +415,24 @@ type zone struct {
 	// changes, so neither do they. SetRecords makes a new zone.
 	mu      sync.RWMutex
 	replies map[string]cachedReply
+	// wire caches UDP replies by the query's bytes after its ID.
+	wire map[string]cachedReply
+}
+
+// cachedWire looks up a UDP query's bytes after its ID (no allocation).
+func (z *zone) cachedWire(b []byte) (cachedReply, bool) {
+	z.mu.RLock()
+	defer z.mu.RUnlock()
+	c, ok := z.wire[string(b)]
+	return c, ok
+}
+
+func (z *zone) storeWire(key string, c cachedReply) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if len(z.wire) < maxCached {
+		z.wire[key] = c
+	}
 }
 
 func (z *zone) cached(key string) (cachedReply, bool) {
@@ -431,7 +451,7 @@ func (z *zone) store(key string, c cachedReply) {
 }
 
 func newZone(rrs []dns.RR) (*zone, error) {
-	z := &zone{names: map[string][]dns.RR{}, replies: map[string]cachedReply{}}
+	z := &zone{names: map[string][]dns.RR{}, replies: map[string]cachedReply{}, wire: map[string]cachedReply{}}
 	for i, rr := range rrs {
 		if rr == nil {
 			return nil, fmt.Errorf("dnsfake: records: record %d is nil", i)

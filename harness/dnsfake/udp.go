@@ -7,31 +7,65 @@ import (
 	"sync"
 
 	"github.com/miekg/dns"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 )
 
-// udpServer serves DNS over one UDP socket with a reader per CPU, each
-// answering the datagrams it reads itself: no goroutine per query, and
-// the readers share the socket (miekg's server reads with one goroutine).
-// With async (a server whose replies wait, WithDelay) each query is
-// answered in a goroutine of its own, so a slow reply delays no other.
+// udpServer serves DNS over one UDP socket with a reader per two CPUs
+// (at least one), each answering the datagrams it reads itself: no
+// goroutine per query. Each reader takes up to batchSize datagrams per
+// system call and sends the replies found in the cache together (recvmmsg
+// and sendmmsg on Linux, one datagram per call elsewhere). Under dnsperf
+// on 2 cores one reader answers 115,000 queries/s and two 101,000 (they
+// contend for the socket, and the load generator needs the other core);
+// batches of 16 against one datagram per call: 115,000 against 103,000. With async (a server whose
+// replies wait, WithDelay) each query is answered in a goroutine of its
+// own, so a slow reply delays no other.
 //
-// fast, when set, may answer a datagram from a cache of replies keyed by
-// the query's bytes after its ID, without parsing it; it reports whether
-// it did.
+// fast, when set, finds the reply to a datagram in a cache of replies
+// keyed by the query's bytes after its ID, without parsing it; the reply
+// is shared, its ID to be set.
 type udpServer struct {
 	pc     net.PacketConn
+	bc     batchConn // nil: one datagram per read (async, or not a UDPConn)
 	handle func(dns.ResponseWriter, *dns.Msg)
-	fast   func(b []byte, w *udpWriter) bool
+	fast   func(b []byte) ([]byte, bool)
 	async  bool
 	wg     sync.WaitGroup
 }
 
-func startUDP(pc net.PacketConn, handle func(dns.ResponseWriter, *dns.Msg), fast func([]byte, *udpWriter) bool, async bool) *udpServer {
+// batchConn is ipv4.PacketConn or ipv6.PacketConn (their Message is one
+// type).
+type batchConn interface {
+	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
+// batchSize datagrams of at most slotSize bytes are read at once: a query
+// carries one question, so 4096 bytes hold any a resolver sends; a larger
+// one is answered FORMERR (miekg's server reads only 512 bytes of one).
+const (
+	batchSize = 16
+	slotSize  = 4096
+)
+
+func startUDP(pc net.PacketConn, handle func(dns.ResponseWriter, *dns.Msg), fast func([]byte) ([]byte, bool), async bool) *udpServer {
 	u := &udpServer{pc: pc, handle: handle, fast: fast, async: async}
-	n := max(2, runtime.GOMAXPROCS(0))
+	if uc, ok := pc.(*net.UDPConn); ok && !async {
+		if a, ok := uc.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() == nil {
+			u.bc = ipv6.NewPacketConn(uc)
+		} else {
+			u.bc = ipv4.NewPacketConn(uc)
+		}
+	}
+	n := max(1, runtime.GOMAXPROCS(0)/2)
 	u.wg.Add(n)
 	for range n {
-		go u.read()
+		if u.bc != nil {
+			go u.readBatches()
+		} else {
+			go u.read()
+		}
 	}
 	return u
 }
@@ -42,8 +76,7 @@ func (u *udpServer) read() {
 	for {
 		n, addr, err := u.pc.ReadFrom(buf)
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			if timeout(err) {
 				continue
 			}
 			return // closed
@@ -61,19 +94,86 @@ func (u *udpServer) read() {
 	}
 }
 
+func timeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// readBatches reads up to batchSize datagrams at once; the ones the cache
+// answers are replied to in one batch, the others one by one as read
+// answers them.
+func (u *udpServer) readBatches() {
+	defer u.wg.Done()
+	in := make([]ipv4.Message, batchSize)
+	for i := range in {
+		in[i].Buffers = [][]byte{make([]byte, slotSize)}
+	}
+	out := make([]ipv4.Message, batchSize)
+	replies := make([][]byte, batchSize)
+	for i := range out {
+		out[i].Buffers = make([][]byte, 1)
+	}
+	for {
+		n, err := u.bc.ReadBatch(in, 0)
+		if err != nil {
+			if timeout(err) {
+				continue
+			}
+			return // closed
+		}
+		k := 0
+		for _, m := range in[:n] {
+			b := m.Buffers[0][:m.N]
+			if m.N == slotSize || len(b) < 12 || b[2]&0x80 != 0 || u.fast == nil {
+				u.answer(b, m.Addr)
+				continue
+			}
+			wire, ok := u.fast(b)
+			if !ok {
+				u.answer(b, m.Addr)
+				continue
+			}
+			replies[k] = append(replies[k][:0], wire...)
+			replies[k][0], replies[k][1] = b[0], b[1]
+			out[k].Buffers[0], out[k].Addr = replies[k], m.Addr
+			k++
+		}
+		for sent := 0; sent < k; {
+			w, err := u.bc.WriteBatch(out[sent:k], 0)
+			if err != nil || w == 0 {
+				break // a reply lost, as a datagram may be
+			}
+			sent += w
+		}
+	}
+}
+
 // serve answers one datagram as miekg's server would: responses are
-// ignored, a query that does not parse gets FORMERR with its ID, a
-// datagram too short for a header gets nothing.
+// ignored, a query that does not parse (or does not fit slotSize) gets
+// FORMERR with its ID, a datagram too short for a header gets nothing.
 func (u *udpServer) serve(b []byte, addr net.Addr) {
 	if len(b) < 12 || b[2]&0x80 != 0 {
 		return
 	}
-	w := &udpWriter{pc: u.pc, addr: addr, raw: b}
-	if u.fast != nil && u.fast(b, w) {
+	if u.fast != nil {
+		if wire, ok := u.fast(b); ok {
+			out := append([]byte(nil), wire...)
+			out[0], out[1] = b[0], b[1]
+			_, _ = u.pc.WriteTo(out, addr)
+			return
+		}
+	}
+	u.answer(b, addr)
+}
+
+// answer parses and answers one datagram, without the cache.
+func (u *udpServer) answer(b []byte, addr net.Addr) {
+	if len(b) < 12 || b[2]&0x80 != 0 {
 		return
 	}
+	w := &udpWriter{pc: u.pc, addr: addr, raw: b}
 	req := new(dns.Msg)
-	if err := req.Unpack(b); err != nil {
+	if err := req.Unpack(b); err != nil || (u.bc != nil && len(b) == slotSize) {
 		m := new(dns.Msg)
 		m.Id = uint16(b[0])<<8 | uint16(b[1])
 		m.Response, m.Opcode = true, int(b[2]>>3)&0xf
