@@ -37,8 +37,9 @@ XMPP_MESSAGES=20000
 # and the real server's in turn, and the table shows each one's median:
 # on 2 cores one run of either varies by 10% or more.
 ROUNDS=${BENCH_ROUNDS:-3}
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_ROUNDS must be a number >= 1" >&2; exit 2; }
 if [ $QUICK -eq 1 ]; then
-	ROUNDS=1
+	ROUNDS=${BENCH_ROUNDS:-1}
 	DNS_SECONDS=3
 	SIP_CALLS=3000
 	XMPP_MESSAGES=2000
@@ -170,8 +171,8 @@ EOT
 	for mode in udp tcp; do
 		ro=() rb=()
 		for _ in $(seq "$ROUNDS"); do
-			ro+=("$(qps "$fport" "$mode")")
-			rb+=("$(qps "$bport" "$mode")")
+			ro+=("$(qps "$fport" "$mode" || true)")
+			rb+=("$(qps "$bport" "$mode" || true)")
 		done
 		log "DNS ${mode^^} rounds: ours ${ro[*]}; BIND ${rb[*]}"
 		ours=$(median "${ro[@]}") bind=$(median "${rb[@]}")
@@ -245,8 +246,8 @@ EOT
 	if kill -0 "${pids[-1]}" 2>/dev/null; then
 		ro=() rk=()
 		for _ in $(seq "$ROUNDS"); do
-			ro+=("$(sippload fake)")
-			rk+=("$(sippload "127.0.0.1:$kport" "$tok")")
+			ro+=("$(sippload fake || true)")
+			rk+=("$(sippload "127.0.0.1:$kport" "$tok" || true)")
 		done
 		log "SIP rounds: ours ${ro[*]}; Kamailio ${rk[*]}"
 		ours=$(median "${ro[@]}") kam=$(median "${rk[@]}")

@@ -35,8 +35,9 @@ func udpRaw(t *testing.T, addr string, b []byte) *dns.Msg {
 }
 
 // A query the cache answers gets the same reply as the first, with its
-// own ID, and is counted; a datagram larger than a read slot gets
-// FORMERR with its ID instead of an answer to its cut start.
+// own ID, and is counted; a query of exactly 4096 bytes is answered, a
+// longer datagram gets FORMERR with its ID instead of an answer to its
+// cut start.
 func TestUDPCacheAndOversizedQuery(t *testing.T) {
 	s := start(t, dnsfake.WithZoneText(testZone))
 	q := new(dns.Msg)
@@ -49,13 +50,27 @@ func TestUDPCacheAndOversizedQuery(t *testing.T) {
 			t.Fatalf("query %d: id %d rcode %d answers %d", i, r.Id, r.Rcode, len(r.Answer))
 		}
 	}
-	q.Id = 10
+	q.Id = 11
+	q.SetEdns0(4096, false)
 	b, _ := q.Pack()
+	opt := q.IsEdns0()
+	opt.Option = append(opt.Option, &dns.EDNS0_PADDING{Padding: make([]byte, 4096-len(b)-4)})
+	b, _ = q.Pack()
+	if len(b) != 4096 {
+		t.Fatalf("padded query is %d bytes", len(b))
+	}
+	if r := udpRaw(t, s.Addr(), b); r.Id != 11 || r.Rcode != dns.RcodeSuccess {
+		t.Errorf("4096 bytes: id %d rcode %d, want 11 NOERROR", r.Id, r.Rcode)
+	}
+	q = new(dns.Msg)
+	q.SetQuestion("_cisco-uds._tcp.example.com.", dns.TypeSRV)
+	q.Id = 10
+	b, _ = q.Pack()
 	b = append(b, make([]byte, 5000)...)
 	if r := udpRaw(t, s.Addr(), b); r.Id != 10 || r.Rcode != dns.RcodeFormatError {
 		t.Errorf("oversized: id %d rcode %d, want 10 FORMERR", r.Id, r.Rcode)
 	}
-	if n := s.Count(); n != 3 {
-		t.Errorf("Count %d, want 3 (the oversized datagram is not a query)", n)
+	if n := s.Count(); n != 4 {
+		t.Errorf("Count %d, want 4 (the oversized datagram is not a query)", n)
 	}
 }

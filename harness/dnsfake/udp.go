@@ -44,6 +44,7 @@ type batchConn interface {
 // batchSize datagrams of at most slotSize bytes are read at once: a query
 // carries one question, so 4096 bytes hold any a resolver sends; a larger
 // one is answered FORMERR (miekg's server reads only 512 bytes of one).
+// Without batches (WithDelay) a datagram is read whole, up to 65535.
 const (
 	batchSize = 16
 	slotSize  = 4096
@@ -106,7 +107,7 @@ func (u *udpServer) readBatches() {
 	defer u.wg.Done()
 	in := make([]ipv4.Message, batchSize)
 	for i := range in {
-		in[i].Buffers = [][]byte{make([]byte, slotSize)}
+		in[i].Buffers = [][]byte{make([]byte, slotSize+1)} // +1: a longer datagram shows
 	}
 	out := make([]ipv4.Message, batchSize)
 	replies := make([][]byte, batchSize)
@@ -124,7 +125,7 @@ func (u *udpServer) readBatches() {
 		k := 0
 		for _, m := range in[:n] {
 			b := m.Buffers[0][:m.N]
-			if m.N == slotSize || len(b) < 12 || b[2]&0x80 != 0 || u.fast == nil {
+			if m.N > slotSize || len(b) < 12 || b[2]&0x80 != 0 || u.fast == nil {
 				u.answer(b, m.Addr)
 				continue
 			}
@@ -140,10 +141,14 @@ func (u *udpServer) readBatches() {
 		}
 		for sent := 0; sent < k; {
 			w, err := u.bc.WriteBatch(out[sent:k], 0)
-			if err != nil || w == 0 {
-				break // a reply lost, as a datagram may be
+			switch {
+			case err != nil:
+				sent += w + 1 // that reply is lost, as a datagram may be
+			case w == 0:
+				sent = k
+			default:
+				sent += w
 			}
-			sent += w
 		}
 	}
 }
@@ -173,7 +178,7 @@ func (u *udpServer) answer(b []byte, addr net.Addr) {
 	}
 	w := &udpWriter{pc: u.pc, addr: addr, raw: b}
 	req := new(dns.Msg)
-	if err := req.Unpack(b); err != nil || (u.bc != nil && len(b) == slotSize) {
+	if err := req.Unpack(b); err != nil || (u.bc != nil && len(b) > slotSize) {
 		m := new(dns.Msg)
 		m.Id = uint16(b[0])<<8 | uint16(b[1])
 		m.Response, m.Opcode = true, int(b[2]>>3)&0xf
