@@ -419,7 +419,8 @@ type zone struct {
 	wire map[string]cachedReply
 }
 
-// cachedWire looks up a UDP query's bytes after its ID (no allocation).
+// cachedWire looks up a UDP query's bytes after its ID; it indexes the map
+// itself, so the key is not allocated (through lookup it would be).
 func (z *zone) cachedWire(b []byte) (cachedReply, bool) {
 	z.mu.RLock()
 	defer z.mu.RUnlock()
@@ -427,26 +428,26 @@ func (z *zone) cachedWire(b []byte) (cachedReply, bool) {
 	return c, ok
 }
 
-func (z *zone) storeWire(key string, c cachedReply) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	if len(z.wire) < maxCached {
-		z.wire[key] = c
-	}
-}
+func (z *zone) storeWire(key string, c cachedReply) { z.put(z.wire, key, c) }
 
-func (z *zone) cached(key string) (cachedReply, bool) {
+func (z *zone) cached(key string) (cachedReply, bool) { return z.lookup(z.replies, key) }
+
+func (z *zone) store(key string, c cachedReply) { z.put(z.replies, key, c) }
+
+// lookup and put read and fill one of the zone's two caches under its lock;
+// put keeps each cache to maxCached replies.
+func (z *zone) lookup(m map[string]cachedReply, key string) (cachedReply, bool) {
 	z.mu.RLock()
 	defer z.mu.RUnlock()
-	c, ok := z.replies[key]
+	c, ok := m[key]
 	return c, ok
 }
 
-func (z *zone) store(key string, c cachedReply) {
+func (z *zone) put(m map[string]cachedReply, key string, c cachedReply) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	if len(z.replies) < maxCached {
-		z.replies[key] = c
+	if len(m) < maxCached {
+		m[key] = c
 	}
 }
 
